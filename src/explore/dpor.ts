@@ -1,0 +1,214 @@
+/**
+ * Exhaustive stateless exploration: depth-first over schedules, re-executing from the initial
+ * state each time. With `reduction: 'dpor'` it is Flanagan–Godefroid dynamic partial-order
+ * reduction (POPL 2005) with sleep sets: backtrack points come from pairs of dependent steps
+ * not ordered by happens-before (vector clocks); dependency is overlap of footprints with at
+ * least one write. Blocked threads take part through their pending effect, as in the paper.
+ * With `reduction: 'none'` every enabled thread is tried at every state (naive enumeration,
+ * the reference the reduction is tested against), optionally under a preemption bound.
+ */
+import type { Footprint } from '../machine/machine.js';
+import { Execution, type ViolationInfo, type World } from './runtime.js';
+
+export interface ExploreOptions {
+  reduction: 'dpor' | 'none';
+  maxExecutions?: number;
+  timeLimitMs?: number;
+  /** Only with reduction 'none': at most this many preemptions per schedule. */
+  preemptionBound?: number;
+  /** Stop at the first violation (default) or keep exploring. */
+  stopAtViolation?: boolean;
+  /** Called with every complete (not sleep-set-blocked) execution. */
+  onExecution?(exec: Execution, schedule: number[]): void;
+}
+
+export interface Found {
+  violation: ViolationInfo;
+  schedule: number[];
+}
+
+export interface ExploreResult {
+  verdict: 'violated' | 'verified' | 'unknown';
+  /** Complete executions run (sleep-set-blocked ones counted apart). */
+  executions: number;
+  sleepBlocked: number;
+  maxDepth: number;
+  ms: number;
+  found?: Found;
+  /** Set when a budget stopped the search before it was exhaustive. */
+  budget?: string;
+}
+
+interface Node {
+  enabled: number[];
+  /** Pending footprints of every live thread at this state. */
+  fps: Map<number, Footprint>;
+  sleep: Map<number, Footprint>;
+  backtrack: Set<number>;
+  done: Set<number>;
+  chosen: number;
+  /** Clock of the step taken from this state. */
+  clock: number[];
+  preemptions: number;
+}
+
+export function dependent(a: Footprint, b: Footprint): boolean {
+  return overlaps(a.w, b.w) || overlaps(a.w, b.r) || overlaps(a.r, b.w);
+}
+
+function overlaps(x: number[], y: number[]): boolean {
+  for (const a of x) for (const b of y) if (a === b) return true;
+  return false;
+}
+
+export function explore(makeWorld: () => World, opts: ExploreOptions): ExploreResult {
+  const t0 = Date.now();
+  const stopAt = opts.stopAtViolation ?? true;
+  const nodes: Node[] = [];
+  const res: ExploreResult = { verdict: 'verified', executions: 0, sleepBlocked: 0, maxDepth: 0, ms: 0 };
+  let firstRun = true;
+  while (firstRun || backtrack(nodes)) {
+    firstRun = false;
+    const outcome = runOne(makeWorld, nodes, opts);
+    res.maxDepth = Math.max(res.maxDepth, nodes.length);
+    if (outcome.kind === 'blocked') res.sleepBlocked++;
+    else {
+      res.executions++;
+      if (outcome.exec.violation && !res.found) {
+        res.found = { violation: outcome.exec.violation, schedule: nodes.map((n) => n.chosen) };
+        res.verdict = 'violated';
+        if (stopAt) break;
+      }
+      opts.onExecution?.(outcome.exec, nodes.map((n) => n.chosen));
+    }
+    if (opts.maxExecutions !== undefined && res.executions + res.sleepBlocked >= opts.maxExecutions) {
+      res.budget = `max executions ${opts.maxExecutions}`;
+      break;
+    }
+    if (opts.timeLimitMs !== undefined && Date.now() - t0 >= opts.timeLimitMs) {
+      res.budget = `time limit ${opts.timeLimitMs} ms`;
+      break;
+    }
+  }
+  if (res.budget && res.verdict !== 'violated') {
+    if (hasPending(nodes)) res.verdict = 'unknown';
+    else res.budget = undefined; // the budget ran out exactly as the search finished
+  }
+  res.ms = Date.now() - t0;
+  return res;
+}
+
+/** Replays the chosen prefix, then extends it to a maximal execution, updating backtrack sets. */
+function runOne(makeWorld: () => World, nodes: Node[], opts: ExploreOptions): { kind: 'complete' | 'blocked'; exec: Execution } {
+  const exec = new Execution(makeWorld(), false);
+  const clocks: number[][] = [];
+  for (let d = 0; d < nodes.length; d++) {
+    stepWithClock(exec, nodes, d, clocks);
+  }
+  const dpor = opts.reduction === 'dpor';
+  let sleep = nodes.length && dpor ? childSleep(nodes[nodes.length - 1]) : new Map<number, Footprint>();
+  for (;;) {
+    if (exec.violation) return { kind: 'complete', exec };
+    const d = nodes.length;
+    const enabled = exec.enabled();
+    const fps = new Map<number, Footprint>();
+    for (const t of exec.threads) if (t.pending) fps.set(t.id, exec.footprint(t.id));
+    if (dpor) addBacktracks(nodes, fps, clocks);
+    if (enabled.length === 0) {
+      exec.finish();
+      return { kind: 'complete', exec };
+    }
+    const prev = d > 0 ? nodes[d - 1].chosen : -1;
+    const prevPre = d > 0 ? nodes[d - 1].preemptions : 0;
+    let candidates = enabled.filter((t) => !sleep.has(t));
+    if (opts.preemptionBound !== undefined && prevPre >= opts.preemptionBound && enabled.includes(prev))
+      candidates = candidates.filter((t) => t === prev);
+    if (candidates.length === 0) return { kind: 'blocked', exec };
+    const p = candidates.includes(prev) ? prev : candidates[0];
+    const node: Node = {
+      enabled,
+      fps,
+      sleep,
+      backtrack: new Set(opts.reduction === 'dpor' ? [p] : candidates),
+      done: new Set(),
+      chosen: p,
+      clock: [],
+      preemptions: prevPre + (prev >= 0 && p !== prev && enabled.includes(prev) ? 1 : 0),
+    };
+    nodes.push(node);
+    stepWithClock(exec, nodes, d, clocks);
+    if (dpor) sleep = childSleep(node);
+  }
+}
+
+/** Sleep set of the state reached by the node's chosen step. */
+function childSleep(node: Node): Map<number, Footprint> {
+  const fp = node.fps.get(node.chosen)!;
+  const out = new Map<number, Footprint>();
+  for (const [t, f] of node.sleep) if (t !== node.chosen && !dependent(f, fp)) out.set(t, f);
+  for (const t of node.done) {
+    const f = node.fps.get(t)!;
+    if (t !== node.chosen && !dependent(f, fp)) out.set(t, f);
+  }
+  return out;
+}
+
+/** Execute the node's step and give it a vector clock: after every earlier dependent step. */
+function stepWithClock(exec: Execution, nodes: Node[], d: number, clocks: number[][]): void {
+  const node = nodes[d];
+  const p = node.chosen;
+  const fp = node.fps.get(p)!;
+  const c = (clocks[p] ?? []).slice();
+  for (let j = 0; j < d; j++) {
+    const nj = nodes[j];
+    if (nj.chosen !== p && dependent(nj.fps.get(nj.chosen)!, fp)) maxInto(c, nj.clock);
+  }
+  const before = exec.threads.length;
+  exec.step(p);
+  c[p] = exec.threads[p].steps;
+  node.clock = c;
+  clocks[p] = c;
+  for (let t = before; t < exec.threads.length; t++) clocks[t] = c.slice();
+}
+
+function maxInto(a: number[], b: number[]): void {
+  for (let i = 0; i < b.length; i++) if ((b[i] ?? 0) > (a[i] ?? 0)) a[i] = b[i];
+}
+
+/** Flanagan–Godefroid: for each thread's next step, the last dependent step not before it. */
+function addBacktracks(nodes: Node[], fps: Map<number, Footprint>, clocks: number[][]): void {
+  for (const [p, fp] of fps) {
+    const cp = clocks[p] ?? [];
+    for (let j = nodes.length - 1; j >= 0; j--) {
+      const nj = nodes[j];
+      const q = nj.chosen;
+      if (q === p || !dependent(nj.fps.get(q)!, fp)) continue;
+      if ((nj.clock[q] ?? 0) <= (cp[q] ?? 0)) continue; // j happens-before p's next step
+      if (nj.enabled.includes(p)) nj.backtrack.add(p);
+      else for (const t of nj.enabled) nj.backtrack.add(t);
+      break;
+    }
+  }
+}
+
+/** Move to the deepest node with an unexplored backtrack choice; false when exhausted. */
+function backtrack(nodes: Node[]): boolean {
+  while (nodes.length > 0) {
+    const node = nodes[nodes.length - 1];
+    node.done.add(node.chosen);
+    const next = [...node.backtrack].find((t) => !node.done.has(t) && !node.sleep.has(t));
+    if (next !== undefined) {
+      node.chosen = next;
+      const prev = nodes.length > 1 ? nodes[nodes.length - 2] : null;
+      const prevPre = prev ? prev.preemptions : 0;
+      node.preemptions = prevPre + (prev && next !== prev.chosen && node.enabled.includes(prev.chosen) ? 1 : 0);
+      return true;
+    }
+    nodes.pop();
+  }
+  return false;
+}
+
+function hasPending(nodes: Node[]): boolean {
+  return nodes.some((n) => [...n.backtrack].some((t) => t !== n.chosen && !n.done.has(t) && !n.sleep.has(t)));
+}

@@ -1,0 +1,84 @@
+/**
+ * The MMU's view of page tables: scaled-down geometry and the hardware entry format.
+ * Geometry is configurable so that a PMD-mapped THP can be 4 small pages; the races modeled
+ * here do not depend on 512 entries per table.
+ */
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 1 << PAGE_SHIFT;
+
+/** Level numbers as the kernel's page-table walkers count them, pte = 1 up to pgd = 5. */
+export const PTE = 1, PMD = 2, PUD = 3, P4D = 4, PGD = 5;
+export const LEVEL_NAMES: Record<number, string> = { 1: 'pte', 2: 'pmd', 3: 'pud', 4: 'p4d', 5: 'pgd' };
+
+export interface GeometryConfig {
+  /** log2 of entries per table for each level; 0 folds the level into the one above. */
+  bits: { pgd: number; p4d: number; pud: number; pmd: number; pte: number };
+}
+
+export class Geometry {
+  readonly bits: number[]; // indexed by level 1..5
+  readonly shift: number[];
+  constructor(cfg: GeometryConfig) {
+    const b = cfg.bits;
+    this.bits = [0, b.pte, b.pmd, b.pud, b.p4d, b.pgd];
+    this.shift = [0, PAGE_SHIFT];
+    for (let l = 2; l <= 5; l++) this.shift[l] = this.shift[l - 1] + this.bits[l - 1];
+    if (b.pte < 1 || b.pmd < 1 || b.pgd < 1) throw new Error('pgd, pmd and pte levels cannot be folded');
+  }
+  folded(level: number): boolean {
+    return this.bits[level] === 0;
+  }
+  entries(level: number): number {
+    return 1 << this.bits[level];
+  }
+  /** Largest table, in 64-bit entries; every frame can hold one. */
+  get maxEntries(): number {
+    return Math.max(...this.bits.slice(1).map((b) => 1 << b));
+  }
+  index(level: number, vaddr: number): number {
+    return Math.floor(vaddr / 2 ** this.shift[level]) & (this.entries(level) - 1);
+  }
+  /** Bytes mapped by one entry at this level (PMD_SIZE for level 2). */
+  size(level: number): number {
+    return 2 ** this.shift[level];
+  }
+  /** HPAGE_PMD_ORDER: a PMD leaf maps one whole pte table's worth of pages. */
+  get thpOrder(): number {
+    return this.bits[PTE];
+  }
+}
+
+/** Hardware entry bits, x86-like; the value is a 64-bit number held exactly in a double. */
+export const _PAGE_PRESENT = 0x1;
+export const _PAGE_RW = 0x2;
+export const _PAGE_USER = 0x4;
+export const _PAGE_ACCESSED = 0x20;
+export const _PAGE_DIRTY = 0x40;
+/** PSE: a leaf at the pmd or pud level (pmd_leaf / pud_leaf). */
+export const _PAGE_PSE = 0x80;
+
+export function entryPfn(v: number): number {
+  return Math.floor(v / PAGE_SIZE);
+}
+export function entryFlags(v: number): number {
+  return v % PAGE_SIZE;
+}
+export function mkEntry(pfn: number, flags: number): number {
+  return pfn * PAGE_SIZE + flags;
+}
+export function lo32(v: number): number {
+  return v % 2 ** 32;
+}
+export function hi32(v: number): number {
+  return Math.floor(v / 2 ** 32);
+}
+export function join64(lo: number, hi: number): number {
+  return hi * 2 ** 32 + lo;
+}
+export function present(v: number): boolean {
+  return (entryFlags(v) & _PAGE_PRESENT) !== 0;
+}
+export function leaf(v: number): boolean {
+  return (entryFlags(v) & _PAGE_PSE) !== 0;
+}

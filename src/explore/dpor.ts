@@ -32,6 +32,8 @@ export interface ExploreResult {
   /** Complete executions run (sleep-set-blocked ones counted apart). */
   executions: number;
   sleepBlocked: number;
+  /** Executions cut where a modeled retry loop reached its bound. */
+  cutAtBound: number;
   maxDepth: number;
   ms: number;
   found?: Found;
@@ -65,7 +67,7 @@ export function explore(makeWorld: () => World, opts: ExploreOptions): ExploreRe
   const t0 = Date.now();
   const stopAt = opts.stopAtViolation ?? true;
   const nodes: Node[] = [];
-  const res: ExploreResult = { verdict: 'verified', executions: 0, sleepBlocked: 0, maxDepth: 0, ms: 0 };
+  const res: ExploreResult = { verdict: 'verified', executions: 0, sleepBlocked: 0, cutAtBound: 0, maxDepth: 0, ms: 0 };
   let firstRun = true;
   while (firstRun || backtrack(nodes)) {
     firstRun = false;
@@ -74,6 +76,7 @@ export function explore(makeWorld: () => World, opts: ExploreOptions): ExploreRe
     if (outcome.kind === 'blocked') res.sleepBlocked++;
     else {
       res.executions++;
+      if (outcome.exec.cut) res.cutAtBound++;
       if (outcome.exec.violation && !res.found) {
         res.found = { violation: outcome.exec.violation, schedule: nodes.map((n) => n.chosen) };
         res.verdict = 'violated';

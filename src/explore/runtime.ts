@@ -3,7 +3,7 @@
  * before it runs (the generator is advanced to its next yield right after each step), so the
  * explorer can ask whether it is enabled and what it touches without executing it.
  */
-import { type Effect, type Program, Violation } from '../machine/effects.js';
+import { type Effect, LoopBound, type Program, Violation } from '../machine/effects.js';
 import type { Footprint, Machine } from '../machine/machine.js';
 
 /** What a scenario hands the explorer for each execution: a fresh world. */
@@ -66,6 +66,8 @@ export class Execution {
   readonly threads: Thread[] = [];
   readonly trace: StepRecord[] = [];
   violation: ViolationInfo | null = null;
+  /** Set when a modeled retry loop hit its bound: the execution was cut there. */
+  cut: string | null = null;
   stepCount = 0;
 
   constructor(
@@ -109,13 +111,17 @@ export class Execution {
   }
 
   private fail(err: unknown, t: Thread): void {
+    if (err instanceof LoopBound) {
+      this.cut ??= `${t.name}: ${err.message}`;
+      return;
+    }
     if (!(err instanceof Violation)) throw err;
     if (!this.violation)
       this.violation = { property: err.property, message: `${t.name}: ${err.message}`, step: this.stepCount - 1 };
   }
 
   isEnabled(t: Thread): boolean {
-    if (!t.pending || this.violation) return false;
+    if (!t.pending || this.violation || this.cut) return false;
     if (t.kind === 'task' && this.machine.cpus[t.cpu].inIrq >= 0) return false;
     return this.machine.enabled(t.pending, t.cpu);
   }
@@ -178,7 +184,7 @@ export class Execution {
 
   /** Final-state oracles and the deadlock oracle, for a complete execution. */
   finish(): void {
-    if (this.violation) return;
+    if (this.violation || this.cut) return;
     const stuck = this.threads.filter((t) => t.pending !== null);
     if (stuck.length > 0) {
       this.violation = {
@@ -211,6 +217,10 @@ function describeValues(e: Effect, result: unknown, rec: StepRecord): void {
       break;
     case 'add':
       rec.wrote = result;
+      break;
+    case 'bitop':
+      rec.read = result;
+      rec.wrote = ((result as number) | e.set) & ~e.clear;
       break;
     case 'add_unless':
     case 'spin_trylock':

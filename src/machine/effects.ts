@@ -18,7 +18,9 @@ export interface TableCheck {
 }
 
 export type Effect =
-  | { op: 'load'; addr: number; width: Width; check?: TableCheck }
+  /** `follow`: the value is a table entry the walker will follow; the footprint then covers the
+   *  use tag of the frame it points to, so that the walker's view of that frame is ordered too. */
+  | { op: 'load'; addr: number; width: Width; check?: TableCheck; follow?: boolean }
   | { op: 'store'; addr: number; width: Width; value: number; check?: TableCheck }
   | { op: 'xchg'; addr: number; width: Width; value: number; check?: TableCheck }
   | { op: 'cmpxchg'; addr: number; width: Width; expected: number; value: number; check?: TableCheck }
@@ -26,6 +28,8 @@ export type Effect =
   | { op: 'add'; addr: number; delta: number }
   /** atomic_add_unless(v, delta, unless); returns true when it added. */
   | { op: 'add_unless'; addr: number; delta: number; unless: number }
+  /** Atomic bit operation on a word (set_bit, test_and_set_bit_lock, test_and_clear_bit, ...); returns the old word. */
+  | { op: 'bitop'; addr: number; set: number; clear: number }
   /** A blocking spinlock; the explorer blocks the thread instead of spinning. */
   | { op: 'spin_lock'; addr: number }
   | { op: 'spin_trylock'; addr: number }
@@ -82,5 +86,15 @@ export class Violation extends Error {
     message: string,
   ) {
     super(message);
+  }
+}
+
+/**
+ * A modeled kernel retry loop reached its bound: the execution is cut there (not a violation)
+ * and counted, so that a verdict can say it holds within the bound.
+ */
+export class LoopBound extends Error {
+  constructor(readonly loop: string) {
+    super(`loop bound reached in ${loop}`);
   }
 }

@@ -95,8 +95,15 @@ export class Machine {
   footprint(e: Effect, cpu: number): Footprint {
     const m = this.mem;
     switch (e.op) {
-      case 'load':
-        return { r: this.span(e.addr, e.width, e.check?.frame), w: [] };
+      case 'load': {
+        const r = this.span(e.addr, e.width, e.check?.frame);
+        if (e.follow) {
+          const v = m.read(e.addr, e.width);
+          const f = entryPfn(v);
+          if (present(v) && f < m.frames) r.push(this.metaLoc(f));
+        }
+        return { r, w: [] };
+      }
       case 'store':
       case 'xchg':
       case 'cmpxchg': {
@@ -105,6 +112,7 @@ export class Machine {
       }
       case 'add':
       case 'add_unless':
+      case 'bitop':
       case 'spin_lock':
       case 'spin_trylock':
       case 'spin_unlock':
@@ -205,6 +213,11 @@ export class Machine {
         if (v === e.unless) return false;
         m.words[e.addr] = (v + e.delta) >>> 0;
         return true;
+      }
+      case 'bitop': {
+        const old = m.words[e.addr];
+        m.words[e.addr] = ((old | e.set) & ~e.clear) >>> 0;
+        return old;
       }
       case 'spin_lock':
         m.words[e.addr] = 1;

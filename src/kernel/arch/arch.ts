@@ -1,0 +1,25 @@
+/**
+ * Architecture profiles: how TLBs are flushed (IPI and wait, or broadcast TLBI with no
+ * interrupt), whether page tables are freed through RCU (CONFIG_MMU_GATHER_RCU_TABLE_FREE),
+ * and how an entry is read and written (whole, or as two 32-bit halves).
+ */
+import type { Program } from '../../machine/effects.js';
+import type { Ctx } from '../kernel.js';
+import type { TablePtr } from '../mm/pgtable.js';
+
+export interface Arch {
+  name: string;
+  description: string;
+  /** CONFIG_MMU_GATHER_RCU_TABLE_FREE */
+  rcuTableFree: boolean;
+  /** flush_tlb_range(vma, start, end) */
+  flush_tlb_range(k: Ctx, start: number, end: number): Program<void>;
+  /** pmdp_collapse_flush, when the arch overrides the generic one (powerpc radix) */
+  pmdp_collapse_flush?(k: Ctx, address: number, pmdp: TablePtr): Program<number>;
+  /** a plain C dereference of an entry */
+  plain_read(k: Ctx, p: TablePtr): Program<number>;
+  /** ptep_get_lockless / pmdp_get_lockless */
+  get_lockless(k: Ctx, p: TablePtr): Program<number>;
+  /** set_pte / set_pmd_at / pmd_populate */
+  set_entry(k: Ctx, p: TablePtr, v: number): Program<void>;
+}

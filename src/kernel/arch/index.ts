@@ -1,0 +1,18 @@
+/** The arch profiles by name. */
+import type { Arch } from './arch.js';
+import { arm64 } from './arm64.js';
+import { powerpc } from './powerpc.js';
+import { x86_64, x86_64_rcu } from './x86_64.js';
+
+export const ARCHES: Record<string, Arch> = {
+  'x86-64': x86_64,
+  'x86-64-rcu': x86_64_rcu,
+  arm64,
+  powerpc,
+};
+
+export function archByName(name: string): Arch {
+  const a = ARCHES[name];
+  if (!a) throw new Error(`unknown arch profile '${name}' (known: ${Object.keys(ARCHES).join(', ')})`);
+  return a;
+}

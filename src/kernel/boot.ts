@@ -1,0 +1,113 @@
+/**
+ * The state a scenario starts from, written straight into memory before any thread runs: an
+ * mm with its locks, and anonymous mappings as if their page faults had already run
+ * (do_anonymous_page: a small folio per pte, refcount 1, mapcount 1, on the LRU; or a
+ * PMD-mapped THP). Not a modeled kernel path: nothing here is a step.
+ */
+import { Machine } from '../machine/machine.js';
+import { Geometry, type GeometryConfig, PAGE_SIZE, PGD, PMD, PTE, _PAGE_PRESENT, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_RW, _PAGE_USER } from '../machine/mmu.js';
+import type { Arch } from './arch/arch.js';
+import { Kernel } from './kernel.js';
+import { PG_head, PG_lru, PG_uptodate } from './mm/mm_types.js';
+import { mk_huge_pmd, mk_table_entry } from './mm/pgtable.js';
+import { mkEntry } from '../machine/mmu.js';
+
+export const DEFAULT_GEOMETRY: GeometryConfig = { bits: { pgd: 1, p4d: 0, pud: 1, pmd: 1, pte: 2 } };
+
+export interface BootConfig {
+  arch: Arch;
+  patches: ReadonlySet<string>;
+  cpus: number;
+  frames?: number;
+  geometry?: GeometryConfig;
+  /** CPUs running the process (their TLBs hold its translations; they are in mm_cpumask). */
+  mmCpus: number[];
+}
+
+const PTE_FLAGS = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY;
+
+export function boot(cfg: BootConfig): Kernel {
+  const geometry = new Geometry(cfg.geometry ?? DEFAULT_GEOMETRY);
+  const frames = cfg.frames ?? 24;
+  const machine = new Machine({ cpus: cfg.cpus, frames, staticWords: frames * 8 + 64, geometry });
+  const k = new Kernel(machine, cfg.arch, cfg.patches);
+  const mem = machine.mem;
+  const words = (n: number) => mem.reserveStatic(n);
+  const pgd = mem.alloc(0, { kind: 'table', level: PGD });
+  k.mm = { pgd, mmap_lock: words(1), page_table_lock: words(1), write_protect_seq: words(1) };
+  k.anonVma = { rwsem: words(1) };
+  k.names.set(k.mm.mmap_lock, 'mm->mmap_lock');
+  k.names.set(k.mm.page_table_lock, 'mm->page_table_lock');
+  k.names.set(k.mm.write_protect_seq, 'mm->write_protect_seq');
+  k.names.set(k.anonVma.rwsem, 'anon_vma->rwsem');
+  setRefcount(k, pgd, 1);
+  for (const c of cfg.mmCpus) machine.root[c] = pgd;
+  return k;
+}
+
+function setRefcount(k: Kernel, pfn: number, v: number): void {
+  k.machine.mem.words[k.memmap.field(pfn, '_refcount')] = v;
+}
+
+/** The table entry for `addr` at `level`, allocating missing tables on the way (__pte_alloc etc.). */
+export function entryFor(k: Kernel, addr: number, level: number): number {
+  const mem = k.machine.mem;
+  const g = k.machine.geometry;
+  let table = k.mm.pgd;
+  for (let l = PGD; l > level; l--) {
+    if (g.folded(l)) continue;
+    const at = mem.frameBase(table) + 2 * g.index(l, addr);
+    let v = mem.read(at, 2);
+    if (v === 0) {
+      const child = mem.alloc(0, { kind: 'table', level: nextLevel(g, l) });
+      setRefcount(k, child, 1);
+      v = mk_table_entry(child);
+      mem.write(at, 2, v);
+    }
+    table = Math.floor(v / PAGE_SIZE);
+  }
+  return mem.frameBase(table) + 2 * g.index(level, addr);
+}
+
+function nextLevel(g: Geometry, l: number): number {
+  let n = l - 1;
+  while (g.folded(n)) n--;
+  return n;
+}
+
+/** An anonymous range mapped by small pages; returns their pfns. Page i holds data 0x100 + i. */
+export function mapAnonSmall(k: Kernel, start: number, npages: number): number[] {
+  const mem = k.machine.mem;
+  const pfns: number[] = [];
+  for (let i = 0; i < npages; i++) {
+    const addr = start + i * PAGE_SIZE;
+    const pfn = mem.alloc(0, { kind: 'data' });
+    setRefcount(k, pfn, 1);
+    mem.words[k.memmap.field(pfn, '_mapcount')] = 1;
+    mem.words[k.memmap.field(pfn, 'flags')] = PG_lru | PG_uptodate;
+    mem.words[mem.frameBase(pfn)] = 0x100 + i;
+    mem.write(entryFor(k, addr, PTE), 2, mkEntry(pfn, PTE_FLAGS));
+    pfns.push(pfn);
+  }
+  addVma(k, start, start + npages * PAGE_SIZE);
+  return pfns;
+}
+
+/** A PMD-mapped anonymous THP at `start` (PMD-aligned); returns the head pfn. */
+export function mapAnonThp(k: Kernel, start: number): number {
+  const mem = k.machine.mem;
+  const order = k.machine.geometry.thpOrder;
+  const head = mem.alloc(order, { kind: 'data' });
+  setRefcount(k, head, 1);
+  mem.words[k.memmap.field(head, '_mapcount')] = 1;
+  mem.words[k.memmap.field(head, 'flags')] = PG_head | PG_lru | PG_uptodate;
+  mem.words[k.memmap.field(head, 'order')] = order;
+  for (let i = 1; i < 1 << order; i++) mem.words[k.memmap.field(head + i, 'compound_head')] = (head << 1) | 1;
+  mem.write(entryFor(k, start, PMD), 2, mk_huge_pmd(head, PTE_FLAGS));
+  addVma(k, start, start + (PAGE_SIZE << order));
+  return head;
+}
+
+function addVma(k: Kernel, start: number, end: number): void {
+  k.vmas.push({ start, end, anon_vma: k.anonVma });
+}

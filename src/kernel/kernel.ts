@@ -1,0 +1,97 @@
+/**
+ * The modeled kernel's global state for one execution, and the per-thread context kernel
+ * functions receive (like `current` plus the CPU they run on).
+ */
+import { type Effect, type Program, Violation } from '../machine/effects.js';
+import type { Machine } from '../machine/machine.js';
+import type { Arch } from './arch/arch.js';
+import { type AnonVma, Memmap, type MmStruct, type Vma } from './mm/mm_types.js';
+
+/** A page GUP handed to its caller, who still holds the reference at the end (a DMA in flight). */
+export interface GupRecord {
+  cpu: number;
+  addr: number;
+  pfn: number;
+  /** references held on the folio (FOLL_GET: 1 per page; FOLL_PIN: bias or pincount) */
+  refs: number;
+  pin: boolean;
+}
+
+/** Ghost state: what happened, for the oracles; never read by modeled kernel code. */
+export interface Ghost {
+  gup: GupRecord[];
+  /** Ranges unmapped by user-initiated operations (munmap, MAP_FIXED, MADV_DONTNEED). */
+  userUnmaps: Array<{ start: number; end: number }>;
+}
+
+export class Kernel {
+  readonly memmap: Memmap;
+  readonly ghost: Ghost = { gup: [], userUnmaps: [] };
+  mm!: MmStruct;
+  vmas: Vma[] = [];
+  /** Names of static kernel words, for traces. */
+  readonly names = new Map<number, string>();
+  anonVma!: AnonVma;
+
+  constructor(
+    readonly machine: Machine,
+    readonly arch: Arch,
+    readonly patches: ReadonlySet<string>,
+  ) {
+    this.memmap = new Memmap(machine.mem);
+  }
+
+  has(patch: string): boolean {
+    return this.patches.has(patch);
+  }
+
+  /** CPUs whose TLB may hold this mm's translations (mm_cpumask): those running it. */
+  mmCpumask(): number[] {
+    return this.machine.root.flatMap((r, cpu) => (r === this.mm.pgd ? [cpu] : []));
+  }
+
+  onlineCpus(): number[] {
+    return this.machine.cpus.map((c) => c.id);
+  }
+}
+
+/** Per-thread context: the kernel, the CPU, and the allocation generation of each table frame
+ * as it was when this thread read the entry pointing to it (ghost, for oracle 2). */
+export class Ctx {
+  readonly seen = new Map<number, number>();
+  constructor(
+    readonly kernel: Kernel,
+    readonly cpu: number,
+  ) {}
+  get arch(): Arch {
+    return this.kernel.arch;
+  }
+}
+
+const LEAVE: Effect = { op: 'leave' };
+const enters = new Map<string, Effect>();
+
+/** Wraps a modeled kernel function so that traces name it. */
+export function kfunc<A extends unknown[], R>(name: string, body: (k: Ctx, ...a: A) => Program<R>): (k: Ctx, ...a: A) => Program<R> {
+  let enter = enters.get(name);
+  if (!enter) enters.set(name, (enter = { op: 'enter', fn: name }));
+  const e = enter;
+  const f = function* (k: Ctx, ...a: A): Program<R> {
+    yield e;
+    const r = yield* body(k, ...a);
+    yield LEAVE;
+    return r;
+  };
+  Object.defineProperty(f, 'name', { value: name });
+  return f;
+}
+
+/** A trace annotation (ghost: no step). */
+export function* note(text: string): Program<void> {
+  yield { op: 'note', text };
+}
+
+/** BUG_ON / VM_BUG_ON / VM_WARN_ON: oracle 6. */
+export function BUG_ON(cond: boolean, what: string): void {
+  if (cond) throw new Violation('assertion', `BUG_ON(${what})`);
+}

@@ -1,0 +1,135 @@
+/**
+ * include/linux/pgtable.h (v6.18-era) and the generic entry accessors: pointers to entries,
+ * the *_offset helpers, READ_ONCE-style reads and the writers' stores.
+ *
+ * A pointer into a real table carries the frame's allocation generation as the walker saw it
+ * (ghost), so that oracle 2 can flag a read of a table that was freed or reused meanwhile.
+ * On a folded level the kernel's `*_offset_lockless(parentp, val, addr)` points at the
+ * caller's stack copy `&val`: reading it is not a shared access, and the model makes none.
+ */
+import type { Program } from '../../machine/effects.js';
+import { LEVEL_NAMES, PMD, PTE, _PAGE_PRESENT, _PAGE_PSE, entryPfn, leaf, mkEntry, present } from '../../machine/mmu.js';
+import type { Ctx } from '../kernel.js';
+
+export interface TablePtr {
+  kind: 'table';
+  level: number;
+  frame: number;
+  gen: number;
+  addr: number;
+}
+export interface LocalPtr {
+  kind: 'local';
+  level: number;
+  value: number;
+}
+export type EntryPtr = TablePtr | LocalPtr;
+
+export const pte_none = (v: number): boolean => v === 0;
+export const pmd_none = (v: number): boolean => v === 0;
+export const pte_present = present;
+export const pmd_present = present;
+export const pmd_leaf = (v: number): boolean => present(v) && leaf(v);
+export const pmd_trans_huge = pmd_leaf;
+export const pte_pfn = entryPfn;
+export const pmd_pfn = entryPfn;
+/** pmd_bad: a present non-leaf entry must point at a table (always so in this model). */
+export const pmd_bad = (_v: number): boolean => false;
+
+/** Pointer to the entry for `addr` in the table `frame` at `level`. */
+export function tableEntry(k: Ctx, level: number, frame: number, gen: number, addr: number): TablePtr {
+  const g = k.kernel.machine.geometry;
+  return { kind: 'table', level, frame, gen, addr: k.kernel.machine.mem.frameBase(frame) + 2 * g.index(level, addr) };
+}
+
+/** The next entry in the same table (ptep++ / pmdp++). */
+export function nextEntry(p: TablePtr): TablePtr {
+  return { ...p, addr: p.addr + 2 };
+}
+
+/** pgd_offset(mm, addr): mm->pgd is fixed for the life of the mm here, so no load. */
+export function pgd_offset(k: Ctx, addr: number): TablePtr {
+  const pgd = k.kernel.mm.pgd;
+  return tableEntry(k, 5, pgd, k.kernel.machine.mem.gen[pgd], addr);
+}
+
+/**
+ * p4d/pud/pmd_offset_lockless(parentp, parentval, addr) and pte_offset_map's table pointer:
+ * the child table is derived from the value the walker read, never re-read from memory.
+ */
+export function offset_lockless(k: Ctx, level: number, parentVal: number, addr: number): EntryPtr {
+  if (k.kernel.machine.geometry.folded(level)) return { kind: 'local', level, value: parentVal };
+  const frame = entryPfn(parentVal);
+  return tableEntry(k, level, frame, k.seen.get(frame) ?? -1, addr);
+}
+
+/** The generation of the table the entry points at, as it is now (ghost, after the load). */
+function remember(k: Ctx, level: number, v: number): void {
+  if (level > PTE && present(v) && !leaf(v)) {
+    const f = entryPfn(v);
+    if (f < k.kernel.machine.mem.frames) k.seen.set(f, k.kernel.machine.mem.gen[f]);
+  }
+}
+
+function check(p: TablePtr) {
+  return { frame: p.frame, gen: p.gen, level: p.level };
+}
+
+/** READ_ONCE(*p) of a whole entry: one 64-bit load (or the stack copy on a folded level). */
+export function* READ_ONCE(k: Ctx, p: EntryPtr): Program<number> {
+  if (p.kind === 'local') return p.value;
+  const v = (yield { op: 'load', addr: p.addr, width: 2, check: check(p), follow: p.level > PTE }) as number;
+  remember(k, p.level, v);
+  return v;
+}
+
+/** A plain C dereference `*p` of an entry. On 64-bit arches it compiles to one load, like
+ * READ_ONCE; the arch profile decides (x86-32 PAE: two 32-bit loads). */
+export function* deref(k: Ctx, p: EntryPtr): Program<number> {
+  if (p.kind === 'local') return p.value;
+  return yield* k.arch.plain_read(k, p);
+}
+
+/** ptep_get / pmdp_get: READ_ONCE. */
+export const ptep_get = READ_ONCE;
+export const pmdp_get = READ_ONCE;
+
+/** ptep_get_lockless / pmdp_get_lockless: READ_ONCE unless the arch reads halves. */
+export function* ptep_get_lockless(k: Ctx, p: EntryPtr): Program<number> {
+  if (p.kind === 'local') return p.value;
+  return yield* k.arch.get_lockless(k, p);
+}
+export const pmdp_get_lockless = ptep_get_lockless;
+
+/** set_pte / set_pmd_at / pmd_populate: one 64-bit store unless the arch writes halves. */
+export function* set_entry(k: Ctx, p: TablePtr, v: number): Program<void> {
+  yield* k.arch.set_entry(k, p, v);
+}
+
+/** ptep_get_and_clear / pmdp_huge_get_and_clear: an atomic exchange with 0. */
+export function* get_and_clear(k: Ctx, p: TablePtr): Program<number> {
+  return (yield { op: 'xchg', addr: p.addr, width: 2, value: 0, check: check(p) }) as number;
+}
+
+/** The architectures' default accessors (64-bit entries read and written whole). */
+export function* load64(k: Ctx, p: TablePtr): Program<number> {
+  return yield* READ_ONCE(k, p);
+}
+export function* store64(_k: Ctx, p: TablePtr, v: number): Program<void> {
+  yield { op: 'store', addr: p.addr, width: 2, value: v, check: check(p) };
+}
+
+/** pmd_populate: a non-leaf pmd pointing at a pte table. */
+export function mk_table_entry(pfn: number): number {
+  return mkEntry(pfn, _PAGE_PRESENT | 0x2 | 0x4 | 0x20);
+}
+/** A huge pmd for a folio (folio_mk_pmd + pmd_mkdirty + maybe_pmd_mkwrite). */
+export function mk_huge_pmd(pfn: number, flags: number): number {
+  return mkEntry(pfn, flags | _PAGE_PRESENT | _PAGE_PSE);
+}
+
+export function levelName(level: number): string {
+  return LEVEL_NAMES[level];
+}
+
+export { PMD, PTE };

@@ -51,6 +51,8 @@ export interface StepRecord {
   /** Value written. */
   wrote?: unknown;
   notes: string[];
+  /** locations read and written (the footprint), for explain's race view */
+  locs?: { r: number[]; w: number[] };
   state?: unknown;
 }
 
@@ -151,7 +153,10 @@ export class Execution {
     const index = this.stepCount++;
     t.steps++;
     const rec: StepRecord | null = this.record
-      ? { index, thread: tid, threadName: t.name, cpu: t.cpu, kind: t.kind, fn: t.stack[t.stack.length - 1] ?? t.name, stack: [...t.stack], op: e.op, target: this.targetOf(e), notes: [] }
+      ? {
+          index, thread: tid, threadName: t.name, cpu: t.cpu, kind: t.kind, fn: t.stack[t.stack.length - 1] ?? t.name,
+          stack: [...t.stack], op: e.op, target: this.targetOf(e), notes: [], locs: this.machine.footprint(e, t.cpu),
+        }
       : null;
     let result: unknown;
     try {
@@ -233,6 +238,18 @@ function describeValues(e: Effect, result: unknown, rec: StepRecord): void {
       rec.read = result;
       break;
   }
+}
+
+/** Re-run a schedule and record every step: counterexamples replay deterministically. */
+export function replay(world: World, schedule: number[]): Execution {
+  const exec = new Execution(world, true);
+  for (const tid of schedule) {
+    const t = exec.threads[tid];
+    if (!t || !exec.isEnabled(t)) throw new Error(`schedule does not replay: thread ${tid} is not enabled at step ${exec.stepCount}`);
+    exec.step(tid);
+  }
+  if (!exec.live || exec.enabled().length === 0) exec.finish();
+  return exec;
 }
 
 export function hex(v: number): string {

@@ -282,6 +282,7 @@ export const gup_fast_fallback = kfunc(
       const refs = flags & FOLL_PIN && !large ? GUP_PIN_COUNTING_BIAS : 1;
       ghost.gup.push({ cpu: k.cpu, addr: start + i * PAGE_SIZE, pfn, refs, pin: (flags & FOLL_PIN) !== 0 });
     });
+    yield* note(pages.length ? `returns page ${pages.join(', ')} to the caller` : 'returns no page (the slow path would take over)');
     return pages;
   },
 );

@@ -140,6 +140,7 @@ const __collapse_huge_page_isolate = kfunc(
         result = 'SCAN_PAGE_COUNT';
         break;
       }
+      yield* note(`folio ${folio}: refcount ${count} == mapcount ${mapped}: no pin`);
       if (!(yield* folio_isolate_lru(k, folio))) {
         yield* folio_unlock(k, folio);
         result = 'SCAN_DEL_PAGE_LRU';
@@ -259,6 +260,7 @@ function* collapse_locked(k: Ctx, address: number, pmd: TablePtr, folio: number)
   yield* folio_test_set_flag(k, folio, PG_lru); // folio_add_lru_vma
   yield { op: 'store', addr: mm.field(pmd.frame, 'pmd_huge_pte'), width: 1, value: pte.frame + 1 }; // pgtable_trans_huge_deposit
   yield* set_entry(k, pmd, huge); // set_pmd_at
+  yield* note(`huge pmd installed: the range now maps folio ${folio}`);
   yield* spin_unlock(pmd_ptl);
   return 'SCAN_SUCCEED';
 }

@@ -1,0 +1,29 @@
+/** Text output of the CLI: the verdict table. */
+import type { CheckResult } from '../explore/check.js';
+
+export function verdictTable(results: CheckResult[], questions: Map<string, string>): string {
+  const header = ['id', 'verdict', 'expect', 'property', 'executions', 'time'];
+  const rows = results.map((r) => [
+    r.id,
+    r.verdict + (r.verdict !== r.expect ? '  (!)' : ''),
+    r.expect,
+    r.property ?? '-',
+    String(r.executions),
+    `${(r.ms / 1000).toFixed(2)} s`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => (i >= 4 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const out: string[] = [];
+  let family = '';
+  out.push(fmt(header));
+  for (const [i, r] of results.entries()) {
+    if (r.family !== family) {
+      family = r.family;
+      out.push('', `${family}: ${questions.get(r.id) ?? ''}`);
+    }
+    out.push(fmt(rows[i]));
+  }
+  const mismatched = results.filter((r) => r.verdict !== r.expect).length;
+  out.push('', `${results.length} rows, ${results.length - mismatched} as kernel history says, ${mismatched} differ`);
+  return out.join('\n');
+}

@@ -1,0 +1,69 @@
+/**
+ * Checking one question: exhaustive DPOR exploration, then, for a violation, minimization and
+ * a recorded replay of the counterexample. The verdict comes from the exploration alone; the
+ * expectation is carried through for the report, never consulted.
+ */
+import { explore } from './dpor.js';
+import { minimize } from './minimize.js';
+import { replay, type World } from './runtime.js';
+import type { Counterexample } from './trace.js';
+
+export interface Checkable<C> {
+  id: string;
+  family: string;
+  variant: string;
+  expect: string;
+  config: C;
+  build(config: C): World;
+}
+
+export interface CheckOptions {
+  maxExecutions?: number;
+  timeLimitMs?: number;
+  /** skip minimization (the first counterexample found is reported) */
+  noMinimize?: boolean;
+}
+
+export interface CheckResult {
+  id: string;
+  family: string;
+  variant: string;
+  expect: string;
+  verdict: 'violated' | 'verified' | 'unknown';
+  property: string | null;
+  executions: number;
+  ms: number;
+  /** executions pruned by sleep sets, cut at a loop bound; the budget that stopped the search */
+  sleepBlocked: number;
+  cutAtBound: number;
+  budget: string | null;
+  trace: Counterexample | null;
+}
+
+export function check<C>(s: Checkable<C>, opts: CheckOptions = {}): CheckResult {
+  const t0 = Date.now();
+  const make = () => s.build(s.config);
+  const r = explore(make, { reduction: 'dpor', maxExecutions: opts.maxExecutions, timeLimitMs: opts.timeLimitMs });
+  let trace: Counterexample | null = null;
+  if (r.found) {
+    const m = opts.noMinimize ? { ...r.found, preemptions: -1 } : minimize(make, r.found);
+    const exec = replay(make(), m.schedule);
+    if (!exec.violation || exec.violation.property !== m.violation.property)
+      throw new Error(`${s.id}: counterexample does not replay to ${m.violation.property}`);
+    trace = { id: s.id, config: s.config, schedule: m.schedule, preemptions: m.preemptions, violation: exec.violation, steps: exec.trace };
+  }
+  return {
+    id: s.id,
+    family: s.family,
+    variant: s.variant,
+    expect: s.expect,
+    verdict: r.verdict,
+    property: r.found?.violation.property ?? null,
+    executions: r.executions,
+    ms: Date.now() - t0,
+    sleepBlocked: r.sleepBlocked,
+    cutAtBound: r.cutAtBound,
+    budget: r.budget ?? null,
+    trace,
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * Counterexample minimization: the fewest preemptions, then the fewest steps. Iterative context
+ * bounding (Musuvathi & Qadeer): naive enumeration under preemption bound 0, 1, 2, ... until a
+ * schedule violates the same property; among those found within the budget, the shortest. A
+ * preemption is a switch away from a thread that could have gone on.
+ */
+import { type Found, explore } from './dpor.js';
+import { Execution, type World } from './runtime.js';
+
+export interface MinimizeOptions {
+  /** executions per bound level */
+  maxExecutions?: number;
+}
+
+export function preemptions(makeWorld: () => World, schedule: number[]): number {
+  const exec = new Execution(makeWorld(), false);
+  let count = 0;
+  let prev = -1;
+  for (const t of schedule) {
+    if (prev >= 0 && t !== prev && exec.enabled().includes(prev)) count++;
+    exec.step(t);
+    prev = t;
+  }
+  return count;
+}
+
+export function minimize(makeWorld: () => World, found: Found, opts: MinimizeOptions = {}): Found & { preemptions: number } {
+  const original = preemptions(makeWorld, found.schedule);
+  for (let bound = 0; bound <= original; bound++) {
+    let best: Found | null = null;
+    explore(makeWorld, {
+      reduction: 'none',
+      preemptionBound: bound,
+      stopAtViolation: false,
+      maxExecutions: opts.maxExecutions ?? 20_000,
+      onExecution: (exec, schedule) => {
+        const v = exec.violation;
+        if (v && v.property === found.violation.property && (!best || schedule.length < best.schedule.length))
+          best = { violation: v, schedule };
+      },
+    });
+    if (best) return { ...(best as Found), preemptions: bound };
+  }
+  return { ...found, preemptions: original };
+}

@@ -38,6 +38,8 @@ export interface CheckResult {
   cutAtBound: number;
   budget: string | null;
   trace: Counterexample | null;
+  /** exhibits that are not violations, each with the trace that shows it */
+  observations: Array<{ kind: string; message: string; trace: Counterexample }>;
 }
 
 export function check<C>(s: Checkable<C>, opts: CheckOptions = {}): CheckResult {
@@ -52,6 +54,11 @@ export function check<C>(s: Checkable<C>, opts: CheckOptions = {}): CheckResult 
       throw new Error(`${s.id}: counterexample does not replay to ${m.violation.property}`);
     trace = { id: s.id, config: s.config, schedule: m.schedule, preemptions: m.preemptions, violation: exec.violation, steps: exec.trace };
   }
+  const observations = [...r.observed].map(([kind, o]) => {
+    const exec = replay(make(), o.schedule);
+    const steps = exec.trace;
+    return { kind, message: o.message, trace: { id: s.id, config: s.config, schedule: o.schedule, preemptions: -1, violation: { property: `observation: ${kind}`, message: o.message, step: steps.length }, steps } };
+  });
   return {
     id: s.id,
     family: s.family,
@@ -65,5 +72,6 @@ export function check<C>(s: Checkable<C>, opts: CheckOptions = {}): CheckResult 
     cutAtBound: r.cutAtBound,
     budget: r.budget ?? null,
     trace,
+    observations,
   };
 }

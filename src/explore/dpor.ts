@@ -37,6 +37,8 @@ export interface ExploreResult {
   maxDepth: number;
   ms: number;
   found?: Found;
+  /** The first schedule that showed each kind of exhibit. */
+  observed: Map<string, { message: string; schedule: number[] }>;
   /** Set when a budget stopped the search before it was exhaustive. */
   budget?: string;
 }
@@ -67,7 +69,7 @@ export function explore(makeWorld: () => World, opts: ExploreOptions): ExploreRe
   const t0 = Date.now();
   const stopAt = opts.stopAtViolation ?? true;
   const nodes: Node[] = [];
-  const res: ExploreResult = { verdict: 'verified', executions: 0, sleepBlocked: 0, cutAtBound: 0, maxDepth: 0, ms: 0 };
+  const res: ExploreResult = { verdict: 'verified', executions: 0, sleepBlocked: 0, cutAtBound: 0, maxDepth: 0, ms: 0, observed: new Map() };
   let firstRun = true;
   while (firstRun || backtrack(nodes)) {
     firstRun = false;
@@ -77,6 +79,8 @@ export function explore(makeWorld: () => World, opts: ExploreOptions): ExploreRe
     else {
       res.executions++;
       if (outcome.exec.cut) res.cutAtBound++;
+      for (const o of outcome.exec.world.observations?.() ?? [])
+        if (!res.observed.has(o.kind)) res.observed.set(o.kind, { message: o.message, schedule: nodes.map((n) => n.chosen) });
       if (outcome.exec.violation && !res.found) {
         res.found = { violation: outcome.exec.violation, schedule: nodes.map((n) => n.chosen) };
         res.verdict = 'violated';

@@ -14,6 +14,8 @@ export interface World {
   symbol(addr: number): string;
   /** Oracles on the final state of a complete execution. */
   finalCheck(): Violation | null;
+  /** Exhibits recorded during the execution (not violations). */
+  observations?(): Array<{ kind: string; message: string }>;
   /** Ghost snapshot of the state for traces and the viewer (only when recording). */
   snapshot?(): unknown;
 }

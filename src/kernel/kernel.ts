@@ -22,11 +22,18 @@ export interface Ghost {
   gup: GupRecord[];
   /** Ranges unmapped by user-initiated operations (munmap, MAP_FIXED, MADV_DONTNEED). */
   userUnmaps: Array<{ start: number; end: number }>;
+  /** Exhibits: things worth showing that are not bugs (see observe()). */
+  observations: Observation[];
+}
+
+export interface Observation {
+  kind: string;
+  message: string;
 }
 
 export class Kernel {
   readonly memmap: Memmap;
-  readonly ghost: Ghost = { gup: [], userUnmaps: [] };
+  readonly ghost: Ghost = { gup: [], userUnmaps: [], observations: [] };
   mm!: MmStruct;
   vmas: Vma[] = [];
   /** Names of static kernel words, for traces. */
@@ -94,4 +101,10 @@ export function* note(text: string): Program<void> {
 /** BUG_ON / VM_BUG_ON / VM_WARN_ON: oracle 6. */
 export function BUG_ON(cond: boolean, what: string): void {
   if (cond) throw new Violation('assertion', `BUG_ON(${what})`);
+}
+
+/** Record an exhibit (e.g. a speculative reference landing on a reused page): reported with a
+ * trace, apart from violations. Ghost: no step. */
+export function observe(k: Ctx, kind: string, message: string): void {
+  k.kernel.ghost.observations.push({ kind, message });
 }

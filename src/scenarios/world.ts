@@ -19,5 +19,6 @@ export function makeWorld(k: Kernel, programs: Array<{ name: string; cpu: number
     programs: programs.map((p) => ({ name: p.name, cpu: p.cpu, program: p.run(new Ctx(k, p.cpu)) })),
     symbol: (addr) => symbol(k, addr),
     finalCheck: () => finalOracles(k),
+    observations: () => k.ghost.observations,
   };
 }

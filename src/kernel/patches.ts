@@ -44,18 +44,33 @@ export const PATCHES: Record<string, Patch> = {
   },
 };
 
-/** Kernel profiles: the toggles present in a release (for the paths modeled so far). */
-export const KERNELS: Record<string, string[]> = {
-  'v5.19': ['gup-pte-recheck'],
-  'v6.0': ['gup-pte-recheck', 'gup-pmd-recheck', 'ppc-radix-no-collapse-ipi'],
-  'v6.1': ['gup-pte-recheck', 'gup-pmd-recheck', 'ppc-radix-no-collapse-ipi', 'khugepaged-sync-ipi'],
-};
+/** Kernel profiles: a release has every patch that first appeared in it or before it
+ * (proposals never). Any 'vX.Y' names a profile; these are the ones the catalog uses. */
+export const KERNELS = ['v4.19', 'v5.10', 'v5.19', 'v6.0', 'v6.1', 'v6.6', 'v6.12', 'v6.18'];
+
+function version(v: string): number[] | null {
+  const m = /^v(\d+)\.(\d+)$/.exec(v);
+  return m ? [Number(m[1]), Number(m[2])] : null;
+}
+
+function atOrBefore(a: number[], b: number[]): boolean {
+  return a[0] < b[0] || (a[0] === b[0] && a[1] <= b[1]);
+}
+
+export function kernelProfile(kernel: string): Set<string> {
+  const v = version(kernel);
+  if (!v) throw new Error(`unknown kernel profile '${kernel}' (a release like v6.1; the catalog uses ${KERNELS.join(', ')})`);
+  const set = new Set<string>();
+  for (const p of Object.values(PATCHES)) {
+    const r = version(p.release);
+    if (r && atOrBefore(r, v)) set.add(p.name);
+  }
+  return set;
+}
 
 /** A kernel profile with patches added (+name) or reverted (-name). */
 export function resolvePatches(kernel: string, changes: string[] = []): Set<string> {
-  const base = KERNELS[kernel];
-  if (!base) throw new Error(`unknown kernel profile '${kernel}' (known: ${Object.keys(KERNELS).join(', ')})`);
-  const set = new Set(base);
+  const set = kernelProfile(kernel);
   for (const c of changes) {
     const name = c.slice(1);
     if (!PATCHES[name]) throw new Error(`unknown patch '${name}' (known: ${Object.keys(PATCHES).join(', ')})`);

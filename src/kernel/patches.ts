@@ -14,12 +14,26 @@ export interface Patch {
 }
 
 export const PATCHES: Record<string, Patch> = {
+  'gup-speculative-ref': {
+    name: 'gup-speculative-ref',
+    commit: '2667f50e8b81',
+    title: 'mm: introduce a general RCU get_user_pages_fast()',
+    release: 'v3.18',
+    effect: 'GUP-fast takes its reference with add-unless-zero (fails on a free or frozen folio) instead of get_page()',
+  },
   'gup-pte-recheck': {
     name: 'gup-pte-recheck',
     commit: '2667f50e8b81',
     title: 'mm: introduce a general RCU get_user_pages_fast()',
     release: 'v3.18',
-    effect: 'gup_fast_pte_range takes its reference with add-unless-zero and re-reads the pte after it',
+    effect: 'gup_fast_pte_range re-reads the pte after taking the reference and backs off if it changed',
+  },
+  'gup-folio-recheck': {
+    name: 'gup-folio-recheck',
+    commit: 'c24d37322548',
+    title: 'mm/gup: fix try_grab_compound_head() race with split_huge_page()',
+    release: 'v5.13',
+    effect: 'try_get_folio rechecks that the page still belongs to the folio it referenced, else puts it and retries',
   },
   'gup-pmd-recheck': {
     name: 'gup-pmd-recheck',

@@ -1,7 +1,10 @@
 /**
  * mm/gup.c GUP-fast, as of v6.18 (linux-next), with the older forms as patch toggles:
- *   - without 'gup-pte-recheck': the 2008 x86 gup_pte_range (arch/x86/mm/gup.c): get_page with a
- *     plain atomic add, no page_folio recheck, no entry recheck; safety came from IRQs off alone;
+ *   - without 'gup-speculative-ref' and 'gup-pte-recheck' (2667f50e8b81, v3.18): the 2008 x86
+ *     gup_pte_range (arch/x86/mm/gup.c): get_page with a plain atomic add, no entry recheck;
+ *     safety came from IRQs off alone;
+ *   - without 'gup-folio-recheck' (c24d37322548, v5.13): try_get_folio does not recheck that the
+ *     page still belongs to the folio it referenced;
  *   - without 'gup-pmd-recheck' (70cbc3cc78a9, v6.0): only the pte is rechecked.
  *
  * The walk runs with IRQs off, reads each level's entry into a local copy and derives the next
@@ -15,7 +18,7 @@
  */
 import { LoopBound, type Program } from '../../machine/effects.js';
 import { PAGE_SIZE, _PAGE_RW } from '../../machine/mmu.js';
-import { BUG_ON, type Ctx, kfunc, note } from '../kernel.js';
+import { BUG_ON, type Ctx, kfunc, note, observe } from '../kernel.js';
 import { local_irq_restore, local_irq_save } from '../sync/irqflags.js';
 import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
 import { folio_ref_add, folio_ref_count, folio_ref_try_add } from '../sync/refcount.js';
@@ -71,7 +74,9 @@ export const try_get_folio = kfunc('try_get_folio', function* (k: Ctx, page: num
       yield* note(`folio ${folio} is free or frozen: no reference taken`);
       return -1;
     }
-    if ((yield* page_folio(k, page)) === folio) return folio;
+    if (k.seen.has(folio) && k.kernel.machine.mem.gen[folio] !== k.seen.get(folio))
+      observe(k, 'speculative-ref-on-reused-page', `GUP-fast took a speculative reference on page ${folio}, freed and reallocated since it read the pte`);
+    if (!k.kernel.has('gup-folio-recheck') || (yield* page_folio(k, page)) === folio) return folio;
     yield* note(`page ${page} left folio ${folio}: put and retry`);
     yield* folio_put_refs(k, folio, refs);
   }
@@ -128,12 +133,15 @@ export const gup_fast_pte_range = kfunc(
         if (!pte_present(pte)) break out; // pte_protnone / !pte_access_permitted
         if (flags & FOLL_WRITE && !(pte & _PAGE_RW)) break out;
         const page = pte_pfn(pte);
-        if (!k.kernel.has('gup-pte-recheck')) {
+        if (!k.kernel.has('gup-speculative-ref')) {
           yield* get_page_2008(k, page);
         } else {
           const folio = yield* try_grab_folio_fast(k, page, 1, flags);
           if (folio < 0) break out;
-          if ((k.kernel.has('gup-pmd-recheck') && pmd !== (yield* deref(k, pmdp))) || pte !== (yield* ptep_get(k, ptep))) {
+          if (
+            (k.kernel.has('gup-pmd-recheck') && pmd !== (yield* deref(k, pmdp))) ||
+            (k.kernel.has('gup-pte-recheck') && pte !== (yield* ptep_get(k, ptep)))
+          ) {
             yield* note('recheck failed: entry changed under us, back off');
             yield* gup_put_folio(k, folio, 1, flags);
             break out;
@@ -279,7 +287,7 @@ export const gup_fast_fallback = kfunc(
       // ghost: how many references this pin holds on its folio, for the refcount oracle
       const headWord = mem.words[k.kernel.memmap.field(pfn, 'compound_head')];
       const large = headWord & 1 || mem.words[k.kernel.memmap.field(pfn, 'flags')] & PG_head;
-      const refs = flags & FOLL_PIN && !large ? GUP_PIN_COUNTING_BIAS : 1;
+      const refs = flags & FOLL_PIN && !large && k.kernel.has('gup-speculative-ref') ? GUP_PIN_COUNTING_BIAS : 1;
       ghost.gup.push({ cpu: k.cpu, addr: start + i * PAGE_SIZE, pfn, refs, pin: (flags & FOLL_PIN) !== 0 });
     });
     yield* note(pages.length ? `returns page ${pages.join(', ')} to the caller` : 'returns no page (the slow path would take over)');

@@ -108,8 +108,32 @@ export function mapAnonThp(k: Kernel, start: number): number {
   mem.words[k.memmap.field(head, 'order')] = order;
   for (let i = 0; i < 1 << order; i++) mem.words[k.memmap.field(head + i, 'index')] = start / PAGE_SIZE + i;
   for (let i = 1; i < 1 << order; i++) mem.words[k.memmap.field(head + i, 'compound_head')] = (head << 1) | 1;
-  mem.write(entryFor(k, start, PMD), 2, mk_huge_pmd(head, PTE_FLAGS));
+  const pmd = entryFor(k, start, PMD);
+  mem.write(pmd, 2, mk_huge_pmd(head, PTE_FLAGS));
+  // pgtable_trans_huge_deposit: the fault deposits a pte table for a later split
+  const deposit = mem.alloc(0, { kind: 'table', level: PTE });
+  setRefcount(k, deposit, 1);
+  mem.words[k.memmap.field(mem.frameOf(pmd), 'pmd_huge_pte')] = deposit + 1;
   addVma(k, start, start + (PAGE_SIZE << order));
+  return head;
+}
+
+/** A THP mapped by ptes (as after a pmd split): head pfn; every pte maps one subpage. */
+export function mapAnonThpByPtes(k: Kernel, start: number): number {
+  const mem = k.machine.mem;
+  const order = k.machine.geometry.thpOrder;
+  const head = mem.alloc(order, { kind: 'data' });
+  const nr = 1 << order;
+  setRefcount(k, head, nr);
+  mem.words[k.memmap.field(head, '_mapcount')] = nr;
+  mem.words[k.memmap.field(head, 'flags')] = PG_head | PG_lru | PG_uptodate;
+  mem.words[k.memmap.field(head, 'order')] = order;
+  for (let i = 0; i < nr; i++) {
+    if (i > 0) mem.words[k.memmap.field(head + i, 'compound_head')] = (head << 1) | 1;
+    mem.words[k.memmap.field(head + i, 'index')] = start / PAGE_SIZE + i;
+    mem.write(entryFor(k, start + i * PAGE_SIZE, PTE), 2, mkEntry(head + i, PTE_FLAGS));
+  }
+  addVma(k, start, start + nr * PAGE_SIZE);
   return head;
 }
 

@@ -1,9 +1,10 @@
 /** The built-in catalog: every row of every family. */
 import { collapse } from './collapse.js';
 import { reclaim } from './reclaim.js';
+import { split } from './split.js';
 import type { Scenario } from './scenario.js';
 
-export const CATALOG: Scenario[] = [...collapse, ...reclaim];
+export const CATALOG: Scenario[] = [...collapse, ...reclaim, ...split];
 
 export function findScenario(id: string): Scenario | undefined {
   return CATALOG.find((s) => s.id === id);

@@ -72,6 +72,7 @@ export const try_get_folio = kfunc('try_get_folio', function* (k: Ctx, page: num
     yield* rcu_read_unlock();
     if (!ok) {
       yield* note(`folio ${folio} is free or frozen: no reference taken`);
+      if (k.kernel.machine.mem.use[folio].kind !== 'free') observe(k, 'try-get-on-frozen-folio', `GUP-fast's add-unless-zero failed on frozen folio ${folio}`);
       return -1;
     }
     if (k.seen.has(folio) && k.kernel.machine.mem.gen[folio] !== k.seen.get(folio))
@@ -190,6 +191,7 @@ export const gup_fast_pmd_leaf = kfunc(
     if (folio < 0) return false;
     if (orig !== (yield* deref(k, pmdp))) {
       yield* note('recheck failed: pmd changed, back off');
+      observe(k, 'pmd-recheck-backs-off', 'GUP-fast referenced the THP, then saw the pmd change and dropped the reference');
       yield* gup_put_folio(k, folio, refs, flags);
       return false;
     }

@@ -130,6 +130,22 @@ export function is_swap_pte(v: number): boolean {
 }
 export const swp_offset = entryPfn;
 
+/** A migration entry (make_writable/readable_migration_entry + swp_entry_to_pte): not present,
+ * the pfn kept, marked. */
+export const _PAGE_MIGRATION_MARK = 0x800;
+export function mk_migration_pte(pfn: number, write: boolean): number {
+  return mkEntry(pfn, _PAGE_MIGRATION_MARK | (write ? 0x2 : 0));
+}
+export function is_migration_pte(v: number): boolean {
+  return !present(v) && (v & _PAGE_MIGRATION_MARK) !== 0;
+}
+/** pmd_mkinvalid (x86): clear PRESENT, keep PSE and the pfn. GUP-fast sees a non-present pmd
+ * (the kernel's pmd_present() still says yes for PSE, and pmd_access_permitted() then fails;
+ * both make GUP-fast back off). */
+export function pmd_mkinvalid(v: number): number {
+  return v - (v & _PAGE_PRESENT);
+}
+
 /** pmd_populate: a non-leaf pmd pointing at a pte table. */
 export function mk_table_entry(pfn: number): number {
   return mkEntry(pfn, _PAGE_PRESENT | 0x2 | 0x4 | 0x20);

@@ -19,27 +19,38 @@ import { PG_anon_exclusive } from './mm_types.js';
 import {
   type TablePtr,
   get_and_clear,
+  mk_migration_pte,
   mk_swap_pte,
   offset_lockless,
   pgd_offset,
   pmd_leaf,
   pmd_present,
   pmdp_get_lockless,
+  deref,
+  is_migration_pte,
   pte_pfn,
   pte_present,
   ptep_get,
   READ_ONCE,
   set_entry,
 } from './pgtable.js';
+import { leaf } from '../../machine/mmu.js';
 import { folio_put } from './swap.js';
 
 export const TTU_BATCH_FLUSH = 0x1;
 
-/** page_vma_mapped_walk for a small anon folio: walk to its pte, take the pte lock, check it
- * still maps the folio. Returns the locked pte, or null. */
-const page_vma_mapped_walk = kfunc(
+export type Mapped = { kind: 'pte'; pte: TablePtr; ptl: number } | { kind: 'pmd'; pmd: TablePtr; ptl: number };
+
+/**
+ * page_vma_mapped_walk for the page `pfn` at `address`: walk to the pmd; a huge pmd mapping it
+ * is returned under the pmd lock; else map the pte table, take the pte lock and check the pte
+ * (check_pte: a present pte of the page, or with PVMW_MIGRATION a migration entry for it).
+ * Returns the entry with its lock held, or null. (One page per call: the kernel's walk steps
+ * through the ptes of a large folio in one go, with the same accesses.)
+ */
+export const page_vma_mapped_walk = kfunc(
   'page_vma_mapped_walk',
-  function* (k: Ctx, folio: number, address: number): Program<{ pte: TablePtr; ptl: number } | null> {
+  function* (k: Ctx, pfn: number, address: number, migration = false): Program<Mapped | null> {
     const g = k.kernel.machine.geometry;
     let p = pgd_offset(k, address);
     let v = yield* READ_ONCE(k, p);
@@ -52,27 +63,36 @@ const page_vma_mapped_walk = kfunc(
     if (!pmd_present(v)) return null;
     const pmdp = offset_lockless(k, PMD, v, address) as TablePtr;
     const pmde = yield* pmdp_get_lockless(k, pmdp);
-    if (!pmd_present(pmde) || pmd_leaf(pmde)) return null;
+    if (leaf(pmde)) {
+      const ptl = k.kernel.memmap.field(pmdp.frame, 'ptl'); // pmd_lock
+      yield* spin_lock(ptl);
+      const again = yield* deref(k, pmdp);
+      if (pmd_leaf(again) && pte_pfn(again) === pfn - (pfn % g.entries(1))) return { kind: 'pmd', pmd: pmdp, ptl };
+      yield* spin_unlock(ptl);
+      return null;
+    }
+    if (!pmd_present(pmde)) return null;
     const pte = offset_lockless(k, 1, pmde, address) as TablePtr; // map_pte
     const ptl = k.kernel.memmap.field(pte.frame, 'ptl');
     yield* spin_lock(ptl);
     const pteval = yield* ptep_get(k, pte); // check_pte
-    if (!pte_present(pteval) || pte_pfn(pteval) !== folio) {
+    const match = migration ? is_migration_pte(pteval) : pte_present(pteval);
+    if (!match || pte_pfn(pteval) !== pfn) {
       yield* spin_unlock(ptl);
       return null;
     }
-    return { pte, ptl };
+    return { kind: 'pte', pte, ptl };
   },
 );
 
 /** folio_try_share_anon_rmap_pte: -EBUSY (true) if the folio may be pinned; else clear
  * PageAnonExclusive. The smp_mb pairs with try_grab_folio_fast's smp_mb__after_atomic. */
-export const folio_try_share_anon_rmap_pte = kfunc('folio_try_share_anon_rmap_pte', function* (k: Ctx, folio: number): Program<boolean> {
+export const folio_try_share_anon_rmap_pte = kfunc('folio_try_share_anon_rmap_pte', function* (k: Ctx, folio: number, page: number): Program<boolean> {
   if (yield* folio_maybe_dma_pinned(k, folio)) {
     yield* note(`folio ${folio} may be pinned: back off`);
     return true;
   }
-  yield* folio_test_clear_flag(k, folio, PG_anon_exclusive);
+  yield* folio_test_clear_flag(k, page, PG_anon_exclusive);
   return false;
 });
 
@@ -98,7 +118,7 @@ function should_defer_flush(k: Ctx, flags: number): boolean {
 const try_to_unmap_one = kfunc('try_to_unmap_one', function* (k: Ctx, folio: number, address: number, flags: number): Program<boolean> {
   const mm = k.kernel.memmap;
   const walk = yield* page_vma_mapped_walk(k, folio, address);
-  if (!walk) return true;
+  if (!walk || walk.kind !== 'pte') return true;
   const { pte, ptl } = walk;
   const anon_exclusive = yield* folio_test_flag(k, folio, PG_anon_exclusive); // PageAnonExclusive(subpage)
   let pteval: number;
@@ -109,7 +129,7 @@ const try_to_unmap_one = kfunc('try_to_unmap_one', function* (k: Ctx, folio: num
     pteval = yield* get_and_clear(k, pte); // ptep_clear_flush
     yield* k.arch.flush_tlb_range(k, address, address + PAGE_SIZE);
   }
-  if (anon_exclusive && (yield* folio_try_share_anon_rmap_pte(k, folio))) {
+  if (anon_exclusive && (yield* folio_try_share_anon_rmap_pte(k, folio, folio))) {
     yield* set_entry(k, pte, pteval); // restore the pte
     yield* spin_unlock(ptl);
     return false;
@@ -132,3 +152,37 @@ export const try_to_unmap = kfunc('try_to_unmap', function* (k: Ctx, folio: numb
   yield* folio_mapcount(k, folio); // rmap_walk's done(): !folio_mapped
   yield* up_read(anon_vma);
 });
+
+/** folio_try_share_anon_rmap_pmd: a PMD-mapped anon folio; -EBUSY (true) if it may be pinned,
+ * else clear PageAnonExclusive (of the head; the model keeps the bit per page and clears them all). */
+export const folio_try_share_anon_rmap_pmd = kfunc('folio_try_share_anon_rmap_pmd', function* (k: Ctx, folio: number, nr: number): Program<boolean> {
+  if (yield* folio_maybe_dma_pinned(k, folio)) {
+    yield* note(`folio ${folio} may be pinned: split without freezing`);
+    return true;
+  }
+  for (let i = 0; i < nr; i++) yield* folio_test_clear_flag(k, folio + i, PG_anon_exclusive);
+  return false;
+});
+
+/** try_to_migrate_one for one pte (the PMD case is split_huge_pmd_locked, in huge_memory.ts). */
+export const try_to_migrate_one_pte = kfunc(
+  'try_to_migrate_one',
+  function* (k: Ctx, folio: number, page: number, address: number, walk: { pte: TablePtr; ptl: number }, flags: number): Program<boolean> {
+    const { pte, ptl } = walk;
+    const mm = k.kernel.memmap;
+    const anon_exclusive = yield* folio_test_flag(k, page, PG_anon_exclusive);
+    const pteval = yield* get_and_clear(k, pte);
+    if (should_defer_flush(k, flags)) yield* set_tlb_ubc_flush_pending(k, address, address + PAGE_SIZE);
+    else yield* k.arch.flush_tlb_range(k, address, address + PAGE_SIZE); // ptep_clear_flush
+    if (anon_exclusive && (yield* folio_try_share_anon_rmap_pte(k, folio, page))) {
+      yield* set_entry(k, pte, pteval);
+      yield* spin_unlock(ptl);
+      return false;
+    }
+    yield* set_entry(k, pte, mk_migration_pte(page, (pteval & 0x2) !== 0));
+    yield { op: 'add', addr: mm.field(folio, '_mapcount'), delta: -1 }; // folio_remove_rmap_pte
+    yield* folio_put(k, folio);
+    yield* spin_unlock(ptl);
+    return true;
+  },
+);

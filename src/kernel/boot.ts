@@ -34,7 +34,7 @@ export function boot(cfg: BootConfig): Kernel {
   const mem = machine.mem;
   const words = (n: number) => mem.reserveStatic(n);
   const pgd = mem.alloc(0, { kind: 'table', level: PGD });
-  k.mm = { pgd, mmap_lock: words(1), page_table_lock: words(1), write_protect_seq: words(1) };
+  k.mm = { pgd, mmap_lock: words(1), page_table_lock: words(1), write_protect_seq: words(1), replace_seq: words(1) };
   k.anonVma = { rwsem: words(1) };
   k.swap = { slots: 4, cache: words(4), lock: words(1) };
   k.names.set(k.swap.lock, 'swapper_space.i_pages xa_lock');
@@ -42,6 +42,7 @@ export function boot(cfg: BootConfig): Kernel {
   k.names.set(k.mm.mmap_lock, 'mm->mmap_lock');
   k.names.set(k.mm.page_table_lock, 'mm->page_table_lock');
   k.names.set(k.mm.write_protect_seq, 'mm->write_protect_seq');
+  k.names.set(k.mm.replace_seq, 'mm->replace_seq');
   k.names.set(k.anonVma.rwsem, 'anon_vma->rwsem');
   setRefcount(k, pgd, 1);
   for (const c of cfg.mmCpus) machine.root[c] = pgd;

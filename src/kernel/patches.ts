@@ -49,6 +49,22 @@ export const PATCHES: Record<string, Patch> = {
     release: 'v6.0',
     effect: 'radix__pmdp_collapse_flush no longer calls serialize_against_pte_lookup (the IPI)',
   },
+  'gup-seqcount': {
+    name: 'gup-seqcount',
+    commit: 'proposal (Linus Torvalds, 2022)',
+    title: 'GUP-fast: a sequence count bumped by page-replacing paths instead of disabling interrupts',
+    release: 'proposal',
+    effect:
+      'gup_fast samples mm->replace_seq, walks with IRQs on, and undoes its pins if the count moved; collapse_huge_page and ' +
+      'shrink_folio_list bump it (odd while they replace) around clearing the entry',
+  },
+  'seqcount-late-bump': {
+    name: 'seqcount-late-bump',
+    commit: 'proposal variant',
+    title: 'the gup-seqcount writer side bumps the count only around installing the new entry',
+    release: 'proposal',
+    effect: 'collapse_huge_page enters the seqcount write section after isolating and copying, just before set_pmd_at',
+  },
   'khugepaged-sync-ipi': {
     name: 'khugepaged-sync-ipi',
     commit: '2ba99c5e0881',

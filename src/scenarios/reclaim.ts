@@ -26,7 +26,7 @@ const kswapd = kfunc('kswapd', function* (k: Ctx, folio: number): Program<void> 
   k.kernel.ghost.held.push({ pfn, refs: 1, who: 'another owner' });
 });
 
-function build(config: ScenarioConfig) {
+export function build(config: ScenarioConfig) {
   const k = bootFor(config, { cpus: 2, mmCpus: [0] });
   const start = k.machine.geometry.size(2);
   const [page] = mapAnonSmall(k, start, 1);

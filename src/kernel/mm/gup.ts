@@ -21,6 +21,7 @@ import { PAGE_SIZE, _PAGE_RW } from '../../machine/mmu.js';
 import { BUG_ON, type Ctx, kfunc, note, observe } from '../kernel.js';
 import { local_irq_restore, local_irq_save } from '../sync/irqflags.js';
 import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
+import { raw_read_seqcount, read_seqcount_retry } from '../sync/seqcount.js';
 import { folio_ref_add, folio_ref_count, folio_ref_try_add } from '../sync/refcount.js';
 import { folio_test_set_flag } from './filemap.js';
 import { GUP_PIN_COUNTING_BIAS, PG_head, PG_referenced } from './mm_types.js';
@@ -87,7 +88,7 @@ export const try_get_folio = kfunc('try_get_folio', function* (k: Ctx, page: num
 export const try_grab_folio_fast = kfunc(
   'try_grab_folio_fast',
   function* (k: Ctx, page: number, refs: number, flags: number): Program<number> {
-    BUG_ON(k.kernel.machine.cpus[k.cpu].irqOn, '!irqs_disabled() in try_grab_folio_fast');
+    BUG_ON(k.kernel.machine.cpus[k.cpu].irqOn && !k.kernel.has('gup-seqcount'), '!irqs_disabled() in try_grab_folio_fast');
     if (flags & FOLL_GET) return yield* try_get_folio(k, page, refs);
     const folio = yield* try_get_folio(k, page, refs);
     if (folio < 0) return -1;
@@ -254,19 +255,29 @@ export const gup_fast_pgd_range = kfunc(
   },
 );
 
-/** gup_fast: the lockless walk with IRQs off; FOLL_PIN also samples mm->write_protect_seq. */
+/** gup_fast: the lockless walk with IRQs off; FOLL_PIN also samples mm->write_protect_seq.
+ * With the 'gup-seqcount' proposal the walk runs with IRQs on, bracketed by mm->replace_seq. */
 export const gup_fast = kfunc('gup_fast', function* (k: Ctx, start: number, end: number, flags: number, pages: number[]): Program<number> {
-  const seqAddr = k.kernel.mm.write_protect_seq;
+  const wps = k.kernel.mm.write_protect_seq;
+  const rs = k.kernel.mm.replace_seq;
+  const seqcount = k.kernel.has('gup-seqcount');
   let seq = 0;
+  let rseq = 0;
   if (flags & FOLL_PIN) {
-    seq = (yield { op: 'load', addr: seqAddr, width: 1 }) as number; // raw_read_seqcount
+    seq = yield* raw_read_seqcount(wps); // raw_seqcount_try_begin
     if (seq & 1) return 0;
   }
-  const irq = yield* local_irq_save();
-  yield* gup_fast_pgd_range(k, start, end, flags, pages);
-  yield* local_irq_restore(irq);
-  if (flags & FOLL_PIN && (yield { op: 'load', addr: seqAddr, width: 1 }) !== seq) {
-    // read_seqcount_retry: a concurrent fork write-protected; undo every pin
+  if (seqcount) {
+    rseq = yield* raw_read_seqcount(rs);
+    if (rseq & 1) return 0;
+    yield* gup_fast_pgd_range(k, start, end, flags, pages);
+  } else {
+    const irq = yield* local_irq_save();
+    yield* gup_fast_pgd_range(k, start, end, flags, pages);
+    yield* local_irq_restore(irq);
+  }
+  if ((flags & FOLL_PIN && (yield* read_seqcount_retry(wps, seq))) || (seqcount && (yield* read_seqcount_retry(rs, rseq)))) {
+    yield* note('the sequence count moved: undo every pin');
     for (const page of pages.splice(0)) yield* gup_put_folio(k, yield* page_folio(k, page), 1, flags);
     return 0;
   }

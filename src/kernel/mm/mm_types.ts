@@ -68,6 +68,8 @@ export interface MmStruct {
   mmap_lock: number;
   page_table_lock: number;
   write_protect_seq: number;
+  /** the proposal's sequence count bumped by page-replacing paths (patch 'gup-seqcount') */
+  replace_seq: number;
 }
 
 /** struct anon_vma: only its rwsem. */

@@ -13,6 +13,7 @@ import type { Program } from '../../machine/effects.js';
 import { type Ctx, kfunc, note } from '../kernel.js';
 import { local_irq_restore, local_irq_save } from '../sync/irqflags.js';
 import { folio_get, folio_ref_freeze, folio_ref_unfreeze } from '../sync/refcount.js';
+import { raw_write_seqcount_begin, raw_write_seqcount_end } from '../sync/seqcount.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import { folio_test_flag, folio_trylock, folio_unlock } from './filemap.js';
 import { folio_mapcount, folio_maybe_dma_pinned } from './mm.js';
@@ -62,7 +63,10 @@ export const shrink_folio_list = kfunc('shrink_folio_list', function* (k: Ctx, f
   let freed = false;
   keep: {
     if ((yield* folio_mapcount(k, folio)) > 0) {
+      const seqcount = k.kernel.has('gup-seqcount');
+      if (seqcount) yield* raw_write_seqcount_begin(k.kernel.mm.replace_seq);
       yield* try_to_unmap(k, folio, TTU_BATCH_FLUSH);
+      if (seqcount) yield* raw_write_seqcount_end(k.kernel.mm.replace_seq);
       if ((yield* folio_mapcount(k, folio)) > 0) break keep; // activate_locked
     }
     // "Folio is unmapped now so it cannot be newly pinned"

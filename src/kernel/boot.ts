@@ -20,6 +20,7 @@ export interface BootConfig {
   cpus: number;
   frames?: number;
   geometry?: GeometryConfig;
+  mutations?: ReadonlySet<string>;
   /** CPUs running the process (their TLBs hold its translations; they are in mm_cpumask). */
   mmCpus: number[];
 }
@@ -30,7 +31,7 @@ export function boot(cfg: BootConfig): Kernel {
   const geometry = new Geometry(cfg.geometry ?? DEFAULT_GEOMETRY);
   const frames = cfg.frames ?? 24;
   const machine = new Machine({ cpus: cfg.cpus, frames, staticWords: frames * STRUCT_PAGE_WORDS + 64, geometry });
-  const k = new Kernel(machine, cfg.arch, cfg.patches);
+  const k = new Kernel(machine, cfg.arch, cfg.patches, cfg.mutations);
   const mem = machine.mem;
   const words = (n: number) => mem.reserveStatic(n);
   const pgd = mem.alloc(0, { kind: 'table', level: PGD });

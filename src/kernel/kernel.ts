@@ -48,6 +48,8 @@ export class Kernel {
     readonly machine: Machine,
     readonly arch: Arch,
     readonly patches: ReadonlySet<string>,
+    /** guards turned off (src/kernel/guards.ts), for mutation testing */
+    readonly mutations: ReadonlySet<string> = new Set(),
   ) {
     this.memmap = new Memmap(machine.mem);
   }

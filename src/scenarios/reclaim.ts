@@ -4,8 +4,8 @@
  *
  * CPU 0 runs the process: pin_user_pages_fast(FOLL_PIN | FOLL_WRITE) of one page. CPU 1 is
  * kswapd: it isolates the page (a clean anonymous page still in the swap cache), runs
- * shrink_folio_list on it, puts it back if it was kept, and then allocates a page for someone
- * else, which the LIFO allocator serves with the page just freed.
+ * shrink_folio_list on it and puts it back if it was kept. CPU 2 allocates a page for another
+ * owner at any moment; once the page is freed, the LIFO allocator hands out that one.
  */
 import { addToSwapCache, mapAnonSmall, setAnonExclusive } from '../kernel/boot.js';
 import { type Ctx, kfunc } from '../kernel/kernel.js';
@@ -18,16 +18,20 @@ import { bootFor, makeWorld } from './world.js';
 
 const QUESTION = 'Can GUP-fast return a page that reclaim freed and the allocator gave to another owner?';
 
-/** kswapd's part: shrink_inactive_list for one folio, then another owner's allocation. */
+/** kswapd's part: shrink_inactive_list for one folio. */
 const kswapd = kfunc('kswapd', function* (k: Ctx, folio: number): Program<void> {
   if (!(yield* folio_isolate_lru(k, folio))) return;
   if (!(yield* shrink_folio_list(k, folio))) yield* folio_putback_lru(k, folio); // move_folios_to_lru
-  const pfn = yield* alloc_pages(k, 0, { kind: 'data' }); // another owner, e.g. a page-cache read
+});
+
+/** Another owner's allocation, e.g. a page-cache read on another CPU. */
+const another_owner = kfunc('another_owner', function* (k: Ctx): Program<void> {
+  const pfn = yield* alloc_pages(k, 0, { kind: 'data' });
   k.kernel.ghost.held.push({ pfn, refs: 1, who: 'another owner' });
 });
 
 export function build(config: ScenarioConfig) {
-  const k = bootFor(config, { cpus: 2, mmCpus: [0] });
+  const k = bootFor(config, { cpus: 3, mmCpus: [0] });
   const start = k.machine.geometry.size(2);
   const [page] = mapAnonSmall(k, start, 1);
   addToSwapCache(k, page, 0);
@@ -35,6 +39,7 @@ export function build(config: ScenarioConfig) {
   const world = makeWorld(k, [
     { name: 'cpu0', cpu: 0, run: (c) => gup_fast_fallback(c, start, 1, FOLL_PIN | FOLL_WRITE) },
     { name: 'cpu1', cpu: 1, run: (c) => kswapd(c, page) },
+    { name: 'cpu2', cpu: 2, run: (c) => another_owner(c) },
   ]);
   return world;
 }

@@ -42,7 +42,7 @@ function build(config: ScenarioConfig & { ptes?: boolean }) {
 }
 
 function row(variant: string, expect: Scenario['expect'], source: string, config: ScenarioConfig & { ptes?: boolean }, question = QUESTION): Scenario {
-  return { id: `split/${variant}`, family: 'split', variant, question, expect, source, config, build: () => build(config) };
+  return { id: `split/${variant}`, family: 'split', variant, question, expect, source, config, build: (c) => build({ ...c, ptes: config.ptes }) };
 }
 
 export const split: Scenario[] = [

@@ -18,6 +18,7 @@
  */
 import { LoopBound, type Program } from '../../machine/effects.js';
 import { PAGE_SIZE, _PAGE_RW } from '../../machine/mmu.js';
+import { guarded } from '../guards.js';
 import { BUG_ON, type Ctx, kfunc, note, observe } from '../kernel.js';
 import { local_irq_restore, local_irq_save } from '../sync/irqflags.js';
 import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
@@ -88,7 +89,8 @@ export const try_get_folio = kfunc('try_get_folio', function* (k: Ctx, page: num
 export const try_grab_folio_fast = kfunc(
   'try_grab_folio_fast',
   function* (k: Ctx, page: number, refs: number, flags: number): Program<number> {
-    BUG_ON(k.kernel.machine.cpus[k.cpu].irqOn && !k.kernel.has('gup-seqcount'), '!irqs_disabled() in try_grab_folio_fast');
+    if (guarded(k, 'gup_fast:irq_off') && !k.kernel.has('gup-seqcount'))
+      BUG_ON(k.kernel.machine.cpus[k.cpu].irqOn, '!irqs_disabled() in try_grab_folio_fast');
     if (flags & FOLL_GET) return yield* try_get_folio(k, page, refs);
     const folio = yield* try_get_folio(k, page, refs);
     if (folio < 0) return -1;
@@ -126,8 +128,10 @@ export const gup_fast_pte_range = kfunc(
   'gup_fast_pte_range',
   function* (k: Ctx, pmd: number, pmdp: EntryPtr, addr: number, end: number, flags: number, pages: number[]): Program<boolean> {
     // pte_offset_map(&pmd, addr): rcu_read_lock; the pmd it checks is the local copy
-    yield* rcu_read_lock();
-    let ptep = offset_lockless(k, 1, pmd, addr) as TablePtr;
+    const rcu = guarded(k, 'gup_fast_pte_range:rcu_read_lock');
+    if (rcu) yield* rcu_read_lock();
+    const table = guarded(k, 'gup_fast_pmd_range:READ_ONCE(pmd)') ? pmd : yield* deref(k, pmdp);
+    let ptep = offset_lockless(k, 1, table, addr) as TablePtr;
     let ret = false;
     out: {
       do {
@@ -157,7 +161,7 @@ export const gup_fast_pte_range = kfunc(
       } while (addr !== end);
       ret = true;
     }
-    yield* rcu_read_unlock(); // pte_unmap
+    if (rcu) yield* rcu_read_unlock(); // pte_unmap
     return ret;
   },
 );
@@ -186,17 +190,20 @@ export const gup_fast_pmd_leaf = kfunc(
   function* (k: Ctx, orig: number, pmdp: EntryPtr, addr: number, end: number, flags: number, pages: number[]): Program<boolean> {
     if (flags & FOLL_WRITE && !(orig & _PAGE_RW)) return false;
     const g = k.kernel.machine.geometry;
-    const page = pte_pfn(orig) + Math.floor((addr % g.size(2)) / PAGE_SIZE);
-    const refs = (end - addr) / PAGE_SIZE; // record_subpages
+    const page = pte_pfn(orig); // pmd_page(orig): the head
+    // record_subpages: the subpages of [addr, end), pointer arithmetic only
+    const sub: number[] = [];
+    for (let a = addr; a < end; a += PAGE_SIZE) sub.push(page + Math.floor((a % g.size(2)) / PAGE_SIZE));
+    const refs = sub.length;
     const folio = yield* try_grab_folio_fast(k, page, refs, flags);
     if (folio < 0) return false;
-    if (orig !== (yield* deref(k, pmdp))) {
+    if (guarded(k, 'gup_fast_pmd_leaf:pmd_recheck') && orig !== (yield* deref(k, pmdp))) {
       yield* note('recheck failed: pmd changed, back off');
       observe(k, 'pmd-recheck-backs-off', 'GUP-fast referenced the THP, then saw the pmd change and dropped the reference');
       yield* gup_put_folio(k, folio, refs, flags);
       return false;
     }
-    for (let i = 0; i < refs; i++) pages.push(page + i);
+    pages.push(...sub);
     yield* folio_test_set_flag(k, folio, PG_referenced);
     return true;
   },
@@ -271,11 +278,11 @@ export const gup_fast = kfunc('gup_fast', function* (k: Ctx, start: number, end:
     rseq = yield* raw_read_seqcount(rs);
     if (rseq & 1) return 0;
     yield* gup_fast_pgd_range(k, start, end, flags, pages);
-  } else {
+  } else if (guarded(k, 'gup_fast:irq_off')) {
     const irq = yield* local_irq_save();
     yield* gup_fast_pgd_range(k, start, end, flags, pages);
     yield* local_irq_restore(irq);
-  }
+  } else yield* gup_fast_pgd_range(k, start, end, flags, pages);
   if ((flags & FOLL_PIN && (yield* read_seqcount_retry(wps, seq))) || (seqcount && (yield* read_seqcount_retry(rs, rseq)))) {
     yield* note('the sequence count moved: undo every pin');
     for (const page of pages.splice(0)) yield* gup_put_folio(k, yield* page_folio(k, page), 1, flags);

@@ -17,6 +17,7 @@
  */
 import type { Program } from '../../machine/effects.js';
 import { PAGE_SIZE, PMD, PTE, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, leaf, mkEntry } from '../../machine/mmu.js';
+import { guarded } from '../guards.js';
 import { BUG_ON, type Ctx, kfunc, note, observe } from '../kernel.js';
 import { local_irq_restore, local_irq_save } from '../sync/irqflags.js';
 import { folio_ref_add, folio_ref_count, folio_ref_freeze, folio_ref_sub_and_test, folio_ref_unfreeze } from '../sync/refcount.js';
@@ -57,7 +58,7 @@ const __split_huge_pmd_locked = kfunc(
   function* (k: Ctx, haddr: number, pmdp: TablePtr, freeze: boolean): Program<void> {
     const mm = k.kernel.memmap;
     const nr = nr_pages(k);
-    const old = yield* pmdp_invalidate(k, haddr, pmdp);
+    const old = guarded(k, '__split_huge_pmd_locked:pmdp_invalidate') ? yield* pmdp_invalidate(k, haddr, pmdp) : yield* deref(k, pmdp);
     const page = pte_pfn(old);
     const folio = page; // page_folio(pmd_page): the head
     const write = (old & _PAGE_RW) !== 0;
@@ -138,7 +139,10 @@ export const __folio_split = kfunc('__folio_split', function* (k: Ctx, folio: nu
     yield* try_to_migrate(k, folio); // unmap_folio
     yield* try_to_unmap_flush(k);
     const irq = yield* local_irq_save(); // local_irq_disable + split_queue_lock
-    if (yield* folio_ref_freeze(k.kernel, folio, 1)) {
+    const frozen = guarded(k, '__folio_split:freeze')
+      ? yield* folio_ref_freeze(k.kernel, folio, 1)
+      : (yield* folio_ref_count(k.kernel, folio)) === 1;
+    if (frozen) {
       yield* __split_unmapped_folio(k, folio);
       for (let i = 1; i < nr; i++) {
         const expected = yield* folio_mapcount(k, folio + i); // folio_expected_ref_count

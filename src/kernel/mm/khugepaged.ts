@@ -14,6 +14,7 @@
  */
 import type { Program } from '../../machine/effects.js';
 import { PTE, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_RW } from '../../machine/mmu.js';
+import { guarded } from '../guards.js';
 import { BUG_ON, type Ctx, kfunc, note } from '../kernel.js';
 import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
 import { folio_ref_count } from '../sync/refcount.js';
@@ -135,7 +136,7 @@ const __collapse_huge_page_isolate = kfunc(
       const swapcache = yield* folio_test_flag(k, folio, PG_swapcache);
       const mapped = (yield { op: 'load', addr: mm.field(folio, '_mapcount'), width: 1 }) as number;
       const count = yield* folio_ref_count(k.kernel, folio);
-      if ((swapcache ? 1 : 0) + mapped !== count) {
+      if (guarded(k, 'collapse:refcount_check') && (swapcache ? 1 : 0) + mapped !== count) {
         yield* note(`folio ${folio}: refcount ${count} != expected ${mapped}: someone holds a reference`);
         yield* folio_unlock(k, folio);
         result = 'SCAN_PAGE_COUNT';
@@ -230,7 +231,7 @@ function* collapse_locked(k: Ctx, address: number, pmd: TablePtr, folio: number)
   const seqcount = k.kernel.has('gup-seqcount');
   const early = seqcount && !k.kernel.has('seqcount-late-bump');
   if (early) yield* raw_write_seqcount_begin(k.kernel.mm.replace_seq);
-  const _pmd = yield* pmdp_collapse_flush(k, address, pmd);
+  const _pmd = guarded(k, 'collapse:pmdp_collapse_flush') ? yield* pmdp_collapse_flush(k, address, pmd) : yield* deref(k, pmd);
   yield* spin_unlock(pmd_ptl);
   if (k.kernel.has('khugepaged-sync-ipi')) yield* tlb_remove_table_sync_one(k);
 

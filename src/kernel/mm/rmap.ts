@@ -10,6 +10,7 @@
  */
 import type { Program } from '../../machine/effects.js';
 import { PAGE_SIZE, PGD, PMD } from '../../machine/mmu.js';
+import { guarded } from '../guards.js';
 import { type Ctx, kfunc, note } from '../kernel.js';
 import { down_read, up_read } from '../sync/rwsem.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
@@ -88,7 +89,7 @@ export const page_vma_mapped_walk = kfunc(
 /** folio_try_share_anon_rmap_pte: -EBUSY (true) if the folio may be pinned; else clear
  * PageAnonExclusive. The smp_mb pairs with try_grab_folio_fast's smp_mb__after_atomic. */
 export const folio_try_share_anon_rmap_pte = kfunc('folio_try_share_anon_rmap_pte', function* (k: Ctx, folio: number, page: number): Program<boolean> {
-  if (yield* folio_maybe_dma_pinned(k, folio)) {
+  if (guarded(k, 'try_to_unmap_one:pin_check') && (yield* folio_maybe_dma_pinned(k, folio))) {
     yield* note(`folio ${folio} may be pinned: back off`);
     return true;
   }

@@ -12,7 +12,8 @@
 import type { Program } from '../../machine/effects.js';
 import { type Ctx, kfunc, note } from '../kernel.js';
 import { local_irq_restore, local_irq_save } from '../sync/irqflags.js';
-import { folio_get, folio_ref_freeze, folio_ref_unfreeze } from '../sync/refcount.js';
+import { folio_get, folio_ref_count, folio_ref_freeze, folio_ref_unfreeze } from '../sync/refcount.js';
+import { guarded } from '../guards.js';
 import { raw_write_seqcount_begin, raw_write_seqcount_end } from '../sync/seqcount.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import { folio_test_flag, folio_trylock, folio_unlock } from './filemap.js';
@@ -46,7 +47,9 @@ const __remove_mapping = kfunc('__remove_mapping', function* (k: Ctx, folio: num
   const irq = yield* local_irq_save(); // xa_lock_irq(&mapping->i_pages)
   yield* spin_lock(lock);
   const refcount = 1 + 1; // 1 + folio_nr_pages
-  let ok = yield* folio_ref_freeze(k.kernel, folio, refcount);
+  let ok = guarded(k, '__remove_mapping:freeze')
+    ? yield* folio_ref_freeze(k.kernel, folio, refcount)
+    : (yield* folio_ref_count(k.kernel, folio)) === refcount;
   if (!ok) yield* note(`folio ${folio}: refcount is not ${refcount}, cannot free`);
   else if (yield* folio_test_flag(k, folio, PG_dirty)) {
     yield* folio_ref_unfreeze(k.kernel, folio, refcount);
@@ -78,9 +81,10 @@ export const shrink_folio_list = kfunc('shrink_folio_list', function* (k: Ctx, f
   yield* folio_unlock(k, folio);
   if (!freed) return false;
   // end of shrink_folio_list: try_to_unmap_flush(); free_unref_folios(&free_folios)
-  yield* try_to_unmap_flush(k);
-  const order = 0;
-  yield* free_frozen_pages(k, folio, order);
+  const flushFirst = guarded(k, 'shrink_folio_list:flush_before_free');
+  if (flushFirst) yield* try_to_unmap_flush(k);
+  yield* free_frozen_pages(k, folio, 0);
+  if (!flushFirst) yield* try_to_unmap_flush(k);
   yield* note(`page ${folio} freed`);
   return true;
 });

@@ -6,22 +6,32 @@
  * CPU 0 runs the process: pin_user_pages_fast(FOLL_PIN | FOLL_WRITE) of the first page of a
  * PMD range mapped by small pages. CPU 1 runs khugepaged collapsing that range.
  */
-import { mapAnonSmall } from '../kernel/boot.js';
-import { FOLL_PIN, FOLL_WRITE, gup_fast_fallback } from '../kernel/mm/gup.js';
+import { z } from 'zod';
 import { khugepaged_collapse } from '../kernel/mm/khugepaged.js';
+import './builtins.js';
+import { Address, type ScenarioSpec, buildFromSpec, definePath, resolveSpec } from './paths.js';
 import type { Scenario, ScenarioConfig } from './scenario.js';
-import { bootFor, makeWorld } from './world.js';
+
+definePath('khugepaged_collapse', {
+  description: 'khugepaged collapsing the PMD range at addr (mapped by small pages) into a THP',
+  args: z.object({ addr: Address }).strict(),
+  check: (a, env) => void env.requireRange(a.addr, 1, ['addr'], { align: 'pmd' }),
+  run: (c, a) => khugepaged_collapse(c, a.addr),
+});
+
+/** The second PMD range (PMD-aligned, not address 0) of the default geometry, mapped by small
+ * pages; CPU 0 pins its first page, CPU 1 collapses it. Also examples/collapse.yaml. */
+export const SPEC: ScenarioSpec = {
+  map: [{ 'anon-small': { at: 0x4000 } }],
+  cpus: [{ gup_fast: { addr: 0x4000, pages: 1, flags: ['FOLL_PIN', 'FOLL_WRITE'] } }, { khugepaged_collapse: { addr: 0x4000 } }],
+};
 
 const QUESTION = 'Can GUP-fast return a 4K page that khugepaged has just copied into a THP and discarded?';
 
+let resolved: ReturnType<typeof resolveSpec> | undefined;
 export function build(config: ScenarioConfig) {
-  const k = bootFor(config, { cpus: 2, mmCpus: [0] });
-  const start = k.machine.geometry.size(2); // the second PMD range: PMD-aligned, not address 0
-  mapAnonSmall(k, start, k.machine.geometry.entries(1));
-  return makeWorld(k, [
-    { name: 'cpu0', cpu: 0, run: (c) => gup_fast_fallback(c, start, 1, FOLL_PIN | FOLL_WRITE) },
-    { name: 'cpu1', cpu: 1, run: (c) => khugepaged_collapse(c, start) },
-  ]);
+  resolved ??= resolveSpec(SPEC);
+  return buildFromSpec(SPEC, config, resolved);
 }
 
 function row(variant: string, expect: Scenario['expect'], source: string, config: ScenarioConfig, question = QUESTION): Scenario {

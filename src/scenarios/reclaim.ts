@@ -15,6 +15,9 @@ import { folio_isolate_lru, folio_putback_lru, shrink_folio_list } from '../kern
 import type { Program } from '../machine/effects.js';
 import type { Scenario, ScenarioConfig } from './scenario.js';
 import { bootFor, makeWorld } from './world.js';
+import { z } from 'zod';
+import './builtins.js';
+import { Address, definePath } from './paths.js';
 
 const QUESTION = 'Can GUP-fast return a page that reclaim freed and the allocator gave to another owner?';
 
@@ -58,3 +61,17 @@ export const reclaim: Scenario[] = [
     { arch: 'x86-64', kernel: 'v6.6', patches: ['-gup-pte-recheck'] }),
 ];
 
+
+// Registry entries (scenario files and the typed API): see src/scenarios/paths.ts.
+definePath('kswapd', {
+  description: 'kswapd reclaiming the page mapped at addr: isolate, shrink_folio_list, put back if kept',
+  args: z.object({ addr: Address }).strict(),
+  check: (a, env) => void env.pageAt(a.addr, ['addr']),
+  run: (c, a, env) => kswapd(c, env.pageAt(a.addr, ['addr'])),
+});
+
+definePath('alloc_page', {
+  description: "another owner allocating a page (e.g. a page-cache read): it gets the most recently freed frame",
+  args: z.object({}).strict(),
+  run: (c) => another_owner(c),
+});

@@ -18,6 +18,9 @@ import { folio_put } from '../kernel/mm/swap.js';
 import { folio_ref_try_add } from '../kernel/sync/refcount.js';
 import type { Scenario, ScenarioConfig } from './scenario.js';
 import { bootFor, makeWorld } from './world.js';
+import { z } from 'zod';
+import './builtins.js';
+import { Address, definePath } from './paths.js';
 
 const QUESTION = 'Can GUP-fast on a THP being split return a page it does not hold a proper reference on?';
 
@@ -56,3 +59,11 @@ export const split: Scenario[] = [
   row('pte-mapped-x86-64-no-folio-recheck', 'verified', "c24d37322548: \"can't actually happen on bare-metal x86\" (the flush IPI waits for IRQ-off GUP-fast)",
     { arch: 'x86-64', kernel: 'v6.18', patches: ['-gup-folio-recheck'], ptes: true }),
 ];
+
+// Registry entry (scenario files and the typed API): see src/scenarios/paths.ts.
+definePath('deferred_split', {
+  description: 'deferred_split_scan splitting the THP mapped at addr: try-get, trylock, split_huge_page, unlock, put',
+  args: z.object({ addr: Address }).strict(),
+  check: (a, env) => void env.thpAt(a.addr, ['addr']),
+  run: (c, a, env) => splitter(c, env.thpAt(a.addr, ['addr'])),
+});

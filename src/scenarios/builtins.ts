@@ -1,0 +1,72 @@
+/**
+ * Built-in layouts and the paths several families share (GUP-fast). Family-specific paths are
+ * registered next to their family (collapse.ts, reclaim.ts, split.ts, ...).
+ */
+import { z } from 'zod';
+import { addToSwapCache, mapAnonSmall, mapAnonThp, mapAnonThpByPtes, setAnonExclusive } from '../kernel/boot.js';
+import { FOLL_GET, FOLL_PIN, FOLL_WRITE, gup_fast_fallback } from '../kernel/mm/gup.js';
+import { PAGE_SIZE, PMD, PTE } from '../machine/mmu.js';
+import { Address, ArgError, defineLayout, definePath, hexs } from './paths.js';
+
+export const FOLL_FLAGS: Record<string, number> = { FOLL_WRITE, FOLL_GET, FOLL_PIN };
+
+defineLayout('anon-small', {
+  description: 'anonymous memory mapped by small pages, as after their page faults (page i holds 0x100 + i)',
+  words: ['at', 'pages'],
+  args: z
+    .object({
+      at: Address,
+      pages: z.number().int().positive().optional().describe('default: one PMD range'),
+      swapcache: z.boolean().default(false).describe('also in the swap cache (clean, as after swap-in)'),
+      exclusive: z.boolean().default(false).describe('PageAnonExclusive'),
+    })
+    .strict(),
+  apply(k, a) {
+    if (a.at % PAGE_SIZE) throw new ArgError(['at'], `${hexs(a.at)} is not page-aligned (a multiple of ${hexs(PAGE_SIZE)})`);
+    const pages = a.pages ?? k.machine.geometry.entries(PTE);
+    if (a.swapcache && pages > k.swap.slots) throw new ArgError(['pages'], `at most ${k.swap.slots} pages fit in the swap cache`);
+    const pfns = mapAnonSmall(k, a.at, pages);
+    pfns.forEach((p, i) => {
+      if (a.swapcache) addToSwapCache(k, p, i);
+      if (a.exclusive) setAnonExclusive(k, p);
+    });
+    return { layout: 'anon-small', start: a.at, end: a.at + pages * PAGE_SIZE, pfns };
+  },
+});
+
+defineLayout('anon-thp', {
+  description: 'an anonymous THP mapped by a huge pmd, or by ptes (ptes: true, as after a pmd split)',
+  words: ['at'],
+  args: z
+    .object({
+      at: Address,
+      ptes: z.boolean().default(false),
+      exclusive: z.boolean().default(false).describe('every subpage PageAnonExclusive'),
+    })
+    .strict(),
+  apply(k, a) {
+    const g = k.machine.geometry;
+    if (a.at % g.size(PMD)) throw new ArgError(['at'], `${hexs(a.at)} is not PMD-aligned (a multiple of ${hexs(g.size(PMD))})`);
+    const head = a.ptes ? mapAnonThpByPtes(k, a.at) : mapAnonThp(k, a.at);
+    const n = g.entries(PTE);
+    const pfns = Array.from({ length: n }, (_, i) => head + i);
+    if (a.exclusive) for (const p of pfns) setAnonExclusive(k, p);
+    return { layout: 'anon-thp', start: a.at, end: a.at + n * PAGE_SIZE, pfns, head };
+  },
+});
+
+definePath('gup_fast', {
+  description: 'pin_user_pages_fast / get_user_pages_fast of `pages` pages at addr (the caller keeps them)',
+  process: true,
+  args: z
+    .object({
+      addr: Address,
+      pages: z.number().int().positive().default(1),
+      flags: z
+        .array(z.enum(Object.keys(FOLL_FLAGS) as [string, ...string[]]))
+        .default(['FOLL_PIN', 'FOLL_WRITE']),
+    })
+    .strict(),
+  check: (a, env) => void env.requireRange(a.addr, a.pages, ['addr']),
+  run: (c, a) => gup_fast_fallback(c, a.addr, a.pages, a.flags.reduce((f, n) => f | FOLL_FLAGS[n], 0)),
+});

@@ -1,0 +1,246 @@
+/**
+ * The registry of built-in kernel paths and initial memory layouts that scenarios compose:
+ * a YAML scenario file, the typed API (`buildFromSpec`) and the catalog builders all go through
+ * it. A family registers its paths with one call each:
+ *
+ *   definePath('khugepaged_collapse', {
+ *     description: 'khugepaged collapsing the PMD range at addr into a THP',
+ *     args: z.object({ addr: Address }),
+ *     run: (c, a) => khugepaged_collapse(c, a.addr),
+ *     check: (a, env) => env.requireRange(a.addr, 1, ['addr'], { align: 'pmd' }),
+ *   });
+ *
+ * `args` is a zod schema (its errors name the field); `check` validates the arguments against
+ * the laid-out memory (aligned, mapped, ...) by throwing `ArgError(field, message)`; `run`
+ * gives the program, once per execution, after the layout is in memory. A path marked
+ * `process: true` runs in the process (its CPU is in mm_cpumask and its TLB holds the mm's
+ * translations); the others are kernel threads.
+ */
+import { z } from 'zod';
+import type { World } from '../explore/runtime.js';
+import type { Program } from '../machine/effects.js';
+import { Geometry, PAGE_SIZE, PGD, PMD, PTE } from '../machine/mmu.js';
+import { DEFAULT_GEOMETRY } from '../kernel/boot.js';
+import type { Ctx, Kernel } from '../kernel/kernel.js';
+import type { ScenarioConfig } from './scenario.js';
+import { bootFor, makeWorld } from './world.js';
+
+/** A bad argument: `field` is the path inside the entry's arguments (['addr'], ['flags', 1]). */
+export class ArgError extends Error {
+  constructor(
+    readonly field: Array<string | number>,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const hexs = (v: number) => '0x' + v.toString(16);
+
+/** A virtual address: a whole number (YAML reads 0x4000 as one) or a '0x...' string. */
+export const Address = z
+  .union([z.number().int().nonnegative(), z.string().regex(/^0x[0-9a-fA-F]+$/, 'expected an address like 0x4000')])
+  .transform((v) => (typeof v === 'number' ? v : parseInt(v, 16)));
+
+/** A mapped region of the initial layout. `pfns[i]` is the page mapped at start + i * PAGE_SIZE. */
+export interface Region {
+  layout: string;
+  start: number;
+  end: number;
+  pfns: number[];
+  /** head pfn of a THP */
+  head?: number;
+}
+
+/** What `check` and `run` see: the booted kernel with its layout. */
+export class Env {
+  readonly regions: Region[] = [];
+  constructor(readonly kernel: Kernel) {}
+
+  get geometry(): Geometry {
+    return this.kernel.machine.geometry;
+  }
+
+  /** The region holding [addr, addr + pages pages), after checking alignment. */
+  requireRange(addr: number, pages: number, field: Array<string | number>, opts: { align?: 'page' | 'pmd' } = {}): Region {
+    const align = opts.align === 'pmd' ? this.geometry.size(PMD) : PAGE_SIZE;
+    if (addr % align !== 0)
+      throw new ArgError(field, `${hexs(addr)} is not ${opts.align === 'pmd' ? 'PMD' : 'page'}-aligned (a multiple of ${hexs(align)})`);
+    const end = addr + pages * PAGE_SIZE;
+    const r = this.regions.find((x) => addr >= x.start && end <= x.end);
+    if (!r) {
+      const mapped = this.regions.map((x) => `${x.layout} [${hexs(x.start)}, ${hexs(x.end)})`).join(', ') || 'nothing';
+      throw new ArgError(field, `[${hexs(addr)}, ${hexs(end)}) is not inside one mapped region (mapped: ${mapped})`);
+    }
+    return r;
+  }
+
+  /** The page initially mapped at addr. */
+  pageAt(addr: number, field: Array<string | number>): number {
+    const r = this.requireRange(addr, 1, field);
+    return r.pfns[(addr - r.start) / PAGE_SIZE];
+  }
+
+  /** The THP initially mapped at addr (anywhere inside it). */
+  thpAt(addr: number, field: Array<string | number>): number {
+    const r = this.requireRange(addr - (addr % PAGE_SIZE), 1, field);
+    if (r.head === undefined) throw new ArgError(field, `${hexs(addr)} is mapped by ${r.layout}, not by a THP`);
+    return r.head;
+  }
+}
+
+export interface PathDef<S extends z.ZodType = z.ZodType> {
+  name: string;
+  description: string;
+  args: S;
+  /** runs in the process (CPU in mm_cpumask) rather than as a kernel thread */
+  process?: boolean;
+  check?(args: z.output<S>, env: Env): void;
+  run(c: Ctx, args: z.output<S>, env: Env): Program<unknown>;
+}
+
+export interface LayoutDef<S extends z.ZodType = z.ZodType> {
+  name: string;
+  description: string;
+  args: S;
+  /** positional words of the one-line form, in order ('anon-small at 0x4000 pages 4') */
+  words?: string[];
+  /** Lays the region out in memory (not steps); throws ArgError for bad arguments. */
+  apply(k: Kernel, args: z.output<S>, env: Env): Region;
+}
+
+export const PATHS = new Map<string, PathDef>();
+export const LAYOUTS = new Map<string, LayoutDef>();
+
+export function definePath<S extends z.ZodType>(name: string, def: Omit<PathDef<S>, 'name'>): PathDef<S> {
+  if (PATHS.has(name)) throw new Error(`path '${name}' is already defined`);
+  const d = { name, ...def } as PathDef<S>;
+  PATHS.set(name, d as unknown as PathDef);
+  return d;
+}
+
+export function defineLayout<S extends z.ZodType>(name: string, def: Omit<LayoutDef<S>, 'name'>): LayoutDef<S> {
+  if (LAYOUTS.has(name)) throw new Error(`layout '${name}' is already defined`);
+  const d = { name, ...def } as LayoutDef<S>;
+  LAYOUTS.set(name, d as unknown as LayoutDef);
+  return d;
+}
+
+/** A scenario composed from the registry, as written in a YAML file or built in TypeScript. */
+export interface ScenarioSpec {
+  /** log2 entries per table level; omitted levels keep the default (pgd 1, p4d 0, pud 1, pmd 1, pte 2) */
+  geometry?: Partial<Record<'pgd' | 'p4d' | 'pud' | 'pmd' | 'pte', number>>;
+  frames?: number;
+  /** initial memory: one entry per region, { layoutName: args } */
+  map: Array<Record<string, unknown>>;
+  /** one program per CPU, CPU 0 first: { pathName: args } */
+  cpus: Array<Record<string, unknown>>;
+}
+
+/** One registry reference: an object with exactly one key, the name. */
+export function entryName(e: Record<string, unknown>): [string, unknown] {
+  const keys = Object.keys(e);
+  if (keys.length !== 1) throw new ArgError([], `expected exactly one name per entry, got ${keys.length ? keys.join(', ') : 'none'}`);
+  return [keys[0], e[keys[0]]];
+}
+
+/** Where a spec error is: ['cpus', 1, 'khugepaged_collapse', 'addr'] etc. */
+export class SpecError extends Error {
+  constructor(
+    readonly path: Array<string | number>,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function parseArgs<S extends z.ZodType>(schema: S, raw: unknown, at: Array<string | number>): z.output<S> {
+  const r = schema.safeParse(raw ?? {});
+  if (r.success) return r.data;
+  const i = r.error.issues[0];
+  const path = [...at, ...(i.path as Array<string | number>)];
+  if (i.code === 'unrecognized_keys') {
+    const known = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+    throw new SpecError([...path, i.keys[0]], `unknown argument '${i.keys[0]}' (expected ${known.length ? known.join(', ') : 'no arguments'})`);
+  }
+  throw new SpecError(path, zodMessage(i));
+}
+
+export function geometryOf(spec: Pick<ScenarioSpec, 'geometry'>) {
+  return { bits: { ...DEFAULT_GEOMETRY.bits, ...(spec.geometry ?? {}) } };
+}
+
+interface Resolved {
+  map: Array<{ def: LayoutDef; args: unknown; at: Array<string | number> }>;
+  cpus: Array<{ def: PathDef; args: unknown; at: Array<string | number> }>;
+}
+
+/** Check names and argument schemas; throws SpecError naming the field. */
+export function resolveSpec(spec: ScenarioSpec): Resolved {
+  const map = spec.map.map((e, i) => {
+    const [name, raw] = named(e, ['map', i]);
+    const def = LAYOUTS.get(name);
+    if (!def) throw new SpecError(['map', i, name], `unknown layout '${name}' (known: ${[...LAYOUTS.keys()].join(', ')})`);
+    return { def, args: parseArgs(def.args, raw, ['map', i, name]), at: ['map', i, name] };
+  });
+  if (spec.cpus.length === 0) throw new SpecError(['cpus'], 'expected at least one CPU program');
+  const cpus = spec.cpus.map((e, i) => {
+    const [name, raw] = named(e, ['cpus', i]);
+    const def = PATHS.get(name);
+    if (!def) throw new SpecError(['cpus', i, name], `unknown path '${name}' (known: ${[...PATHS.keys()].join(', ')})`);
+    return { def, args: parseArgs(def.args, raw, ['cpus', i, name]), at: ['cpus', i, name] };
+  });
+  return { map, cpus };
+}
+
+function named(e: Record<string, unknown>, at: Array<string | number>): [string, unknown] {
+  try {
+    return entryName(e);
+  } catch (err) {
+    if (err instanceof ArgError) throw new SpecError(at, err.message);
+    throw err;
+  }
+}
+
+/** Boot, lay out memory, check arguments against it, give one program per CPU. */
+export function buildFromSpec(spec: ScenarioSpec, config: ScenarioConfig, resolved = resolveSpec(spec)): World {
+  const mmCpus = resolved.cpus.flatMap((c, i) => (c.def.process ? [i] : []));
+  const k = bootFor(config, { cpus: resolved.cpus.length, mmCpus, geometry: geometryOf(spec), frames: spec.frames });
+  const env = new Env(k);
+  const space = k.machine.geometry.size(PGD) * k.machine.geometry.entries(PGD);
+  const wrap = <T>(at: Array<string | number>, f: () => T): T => {
+    try {
+      return f();
+    } catch (err) {
+      if (err instanceof ArgError) throw new SpecError([...at, ...err.field], err.message);
+      throw err;
+    }
+  };
+  for (const m of resolved.map) {
+    const region = wrap(m.at, () => {
+      const a = m.args as { at?: number };
+      if (a.at !== undefined && a.at >= space) throw new ArgError(['at'], `${hexs(a.at)} is outside the address space [0, ${hexs(space)})`);
+      const r = m.def.apply(k, m.args, env);
+      if (r.end > space) throw new ArgError([], `[${hexs(r.start)}, ${hexs(r.end)}) runs past the end of the address space ${hexs(space)}`);
+      const clash = env.regions.find((x) => r.start < x.end && x.start < r.end);
+      if (clash) throw new ArgError(['at'], `[${hexs(r.start)}, ${hexs(r.end)}) overlaps ${clash.layout} [${hexs(clash.start)}, ${hexs(clash.end)})`);
+      return r;
+    });
+    env.regions.push(region);
+  }
+  for (const c of resolved.cpus) wrap(c.at, () => c.def.check?.(c.args, env));
+  return makeWorld(
+    k,
+    resolved.cpus.map((c, i) => ({ name: `cpu${i}`, cpu: i, run: (ctx: Ctx) => c.def.run(ctx, c.args, env) })),
+  );
+}
+
+/** Pages in a pte table (a PMD range) under the spec's geometry. */
+export function pmdPages(spec: Pick<ScenarioSpec, 'geometry'>): number {
+  return new Geometry(geometryOf(spec)).entries(PTE);
+}
+
+/** A zod issue's message, with 'received undefined' said plainly. */
+export function zodMessage(i: z.core.$ZodIssue): string {
+  return i.message.replace(/^Invalid input: expected (.*), received undefined$/, 'missing (expected $1)').replace(/^Invalid input: /, '');
+}

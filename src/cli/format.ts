@@ -1,5 +1,6 @@
 /** Text output of the CLI: the verdict table. */
 import type { CheckResult } from '../explore/check.js';
+import { type Counterexample, type TableOptions, tableRows } from '../explore/trace.js';
 
 export function verdictTable(results: CheckResult[], questions: Map<string, string>): string {
   const header = ['id', 'verdict', 'expect', 'property', 'executions', 'time'];
@@ -25,5 +26,15 @@ export function verdictTable(results: CheckResult[], questions: Map<string, stri
   }
   const mismatched = results.filter((r) => r.verdict !== r.expect).length;
   out.push('', `${results.length} rows, ${results.length - mismatched} as kernel history says, ${mismatched} differ`);
+  return out.join('\n');
+}
+
+/** The counterexample as a Markdown table (issues, reviews): one column per CPU. */
+export function markdownTable(cx: Counterexample, opts: TableOptions = {}): string {
+  const { cols, rows } = tableRows(cx, opts);
+  const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/</g, '&lt;');
+  const out = [`| ${cols.join(' | ')} |`, `|${cols.map(() => ' --- ').join('|')}|`];
+  for (const r of rows) out.push(`| ${cols.map((_, i) => (i === r.col ? '`' + esc(r.text.trim()) + '`' : '')).join(' | ')} |`);
+  out.push('', `**${cx.violation.property}**: ${esc(cx.violation.message)}`);
   return out.join('\n');
 }

@@ -1,12 +1,21 @@
 #!/usr/bin/env node
 /** The mmrace command. Exit codes: 0 verified (or, for --all, every row as expected),
- * 1 violated (or a row differs), 2 unknown (a budget ran out), 3 bad input or usage. */
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { type CheckOptions, type CheckResult, check } from '../explore/check.js';
-import { renderTable } from '../explore/trace.js';
-import { CATALOG, findScenario } from '../scenarios/catalog.js';
+ * 1 violated (or a row differs), 2 unknown (a budget ran out, or interrupted), 3 bad input or
+ * usage. Bad input gets a one-line message naming what was wrong, never a stack trace. */
+import { writeFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { CheckOptions, CheckResult } from '../explore/check.js';
+import { replay } from '../explore/runtime.js';
+import { type Counterexample, renderTable } from '../explore/trace.js';
+import { ARCHES } from '../kernel/arch/index.js';
+import { KERNELS, PATCHES } from '../kernel/patches.js';
+import { CATALOG } from '../scenarios/catalog.js';
+import { InputError } from '../scenarios/file.js';
+import { LAYOUTS, PATHS } from '../scenarios/paths.js';
 import type { Scenario } from '../scenarios/scenario.js';
-import { verdictTable } from './format.js';
+import { markdownTable, verdictTable } from './format.js';
+import { runJobs } from './run.js';
+import { type Job, type TraceFile, readTrace, resolveTarget, traceJob } from './scenarios.js';
 
 class UsageError extends Error {}
 
@@ -15,102 +24,296 @@ function positiveInt(v: string): number {
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
   return n;
 }
+function nonNegativeInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError('expected a whole number from 0 to 4294967295');
+  return n;
+}
 function positiveSeconds(v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
   return n;
 }
-
-function scenario(id: string): Scenario {
-  const s = findScenario(id);
-  if (!s) throw new UsageError(`unknown scenario '${id}' (see 'mmrace list')`);
-  return s;
+function patchList(v: string, prev: string[] = []): string[] {
+  const items = v.split(',').map((x) => x.trim()).filter(Boolean);
+  if (items.length === 0) throw new InvalidArgumentError('expected +name or -name, comma-separated');
+  return [...prev, ...items];
 }
 
 function exitCode(r: CheckResult): number {
   return r.verdict === 'verified' ? 0 : r.verdict === 'violated' ? 1 : 2;
 }
 
-function checkOptions(o: { maxExecutions?: number; timeLimit?: number }): CheckOptions {
+interface BudgetOpts {
+  maxExecutions?: number;
+  timeLimit?: number;
+}
+interface SearchOpts extends BudgetOpts {
+  arch?: string;
+  kernel?: string;
+  patch?: string[];
+  strategy: 'dfs' | 'random' | 'pct';
+  seed?: number;
+  depth?: number;
+  minimize: boolean;
+  progress?: boolean;
+  json?: boolean;
+}
+
+function checkOptions(o: BudgetOpts): CheckOptions {
   return { maxExecutions: o.maxExecutions, timeLimitMs: o.timeLimit === undefined ? undefined : o.timeLimit * 1000 };
 }
 
-function summary(r: CheckResult): string {
+function searchOptions(o: SearchOpts): Omit<CheckOptions, 'shouldStop' | 'onProgress'> {
+  if (o.strategy === 'dfs' && o.seed !== undefined) throw new UsageError('--seed applies to --strategy random or pct (dfs is exhaustive and deterministic)');
+  if (o.strategy !== 'pct' && o.depth !== undefined) throw new UsageError('--depth applies to --strategy pct');
+  return { ...checkOptions(o), strategy: o.strategy, seed: o.strategy === 'dfs' ? undefined : (o.seed ?? 1), depth: o.depth, noMinimize: !o.minimize };
+}
+
+/** The options check and explain share. */
+function searchFlags(c: Command): Command {
+  return c
+    .option('--arch <profile>', `arch profile (${Object.keys(ARCHES).join(', ')})`)
+    .option('--kernel <profile>', `kernel profile: a release like v6.1 (the catalog uses ${KERNELS.join(', ')})`)
+    .option('--patch <changes>', 'patch changes after the scenario\'s own: +name adds, -name reverts, comma-separated (see list --patches)', patchList)
+    .addOption(new Option('--strategy <strategy>', 'dfs: exhaustive DPOR; random: uniform random walk; pct: PCT priorities').choices(['dfs', 'random', 'pct']).default('dfs'))
+    .option('--seed <n>', 'seed for random and pct (default 1): same seed, same output', nonNegativeInt)
+    .option('--depth <d>', 'PCT bug depth: d-1 priority change points (default 3)', positiveInt)
+    .option('--max-executions <n>', 'stop after this many executions (verdict unknown; random/pct default 1000)', positiveInt)
+    .option('--time-limit <seconds>', 'stop after this long (verdict unknown)', positiveSeconds)
+    .option('--no-minimize', 'report the first counterexample found, unminimized')
+    .option('--progress', 'show the progress bar even without a TTY')
+    .option('--no-progress', 'never show the progress bar')
+    .option('--json', 'machine-readable output (no progress bar)');
+}
+
+function jobFor(target: string, o: SearchOpts): { job: Job; scenario: Scenario } {
+  return resolveTarget(target, { arch: o.arch, kernel: o.kernel, patches: o.patch });
+}
+
+function configLine(s: { config: unknown }): string {
+  const c = s.config as { arch: string; kernel: string; patches: string[] };
+  return `${c.arch}, kernel ${c.kernel}${c.patches.length ? ' ' + c.patches.join(' ') : ''}`;
+}
+
+function summary(r: CheckResult, s: Scenario): string {
+  const how = r.strategy && r.strategy !== 'dfs' ? `${r.strategy}, seed ${r.seed}` : 'dfs';
   const lines = [`${r.id}: ${r.verdict}${r.property ? ` (${r.property})` : ''}   expected: ${r.expect}`];
-  lines.push(`  ${r.executions} executions (${r.sleepBlocked} pruned by sleep sets) in ${(r.ms / 1000).toFixed(2)} s`);
-  if (r.budget) lines.push(`  budget reached: ${r.budget}; the search was not exhaustive`);
+  lines.push(`  ${configLine(s)}; strategy ${how}`);
+  const pruned = r.strategy && r.strategy !== 'dfs' ? '' : ` (${r.sleepBlocked} pruned by sleep sets)`;
+  lines.push(`  ${r.executions} executions${pruned} in ${(r.ms / 1000).toFixed(2)} s`);
+  if (r.interrupted) lines.push('  interrupted (Ctrl-C): the search was not finished; the counts above are what it covered');
+  else if (r.budget && r.strategy && r.strategy !== 'dfs') lines.push(`  sampled (${r.budget}): a sample proves nothing, so no 'verified'`);
+  else if (r.budget) lines.push(`  budget reached: ${r.budget}; the search was not exhaustive`);
   if (r.cutAtBound) lines.push(`  ${r.cutAtBound} executions cut at a retry-loop bound`);
   if (r.verdict === 'verified') lines.push('  exhaustive: every interleaving (up to trace equivalence) checked');
-  if (r.trace) lines.push(`  counterexample: ${r.trace.steps.length} steps, ${r.trace.preemptions} preemptions (mmrace explain ${r.id})`);
+  if (r.trace) {
+    const pre = r.trace.preemptions >= 0 ? `${r.trace.preemptions} preemptions` : 'not minimized';
+    lines.push(`  counterexample: ${r.trace.steps.length} steps, ${pre}${r.interrupted ? ' (the best found before the interrupt)' : ''}`);
+  }
+  for (const o of r.observations) lines.push(`  observed: ${o.kind}: ${o.message}`);
   return lines.join('\n');
 }
 
+function render(cx: Counterexample, format: string, header: string, full?: boolean): string {
+  if (format === 'json') return JSON.stringify(cx, null, 2);
+  if (format === 'markdown') return `${header.split('\n').map((l) => (l ? `> ${l}` : '')).join('\n')}\n\n${markdownTable(cx, { full })}`;
+  return `${header}\n\n${renderTable(cx, { width: format === 'commit' ? 72 : 120, full })}`;
+}
+
+function wrapText(text: string, width: number): string {
+  const out: string[] = [];
+  let line = '';
+  for (const w of text.split(/\s+/)) {
+    if (line && line.length + 1 + w.length > width) {
+      out.push(line);
+      line = w;
+    } else line = line ? `${line} ${w}` : w;
+  }
+  out.push(line);
+  return out.join('\n');
+}
+
+function header(s: Scenario, format: string): string {
+  const text = `${s.question}\n${s.id} (${configLine(s)})`;
+  return format === 'commit' ? text.split('\n').map((l) => wrapText(l, 72)).join('\n') : text;
+}
+
+const FORMATS = ['table', 'commit', 'markdown', 'json'];
+
 const program = new Command();
-program.name('mmrace').description('Model checker for Linux mm lockless page-table walker races').exitOverride();
+program
+  .name('mmrace')
+  .description('Model checker for Linux mm lockless page-table walker races')
+  .exitOverride()
+  .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'mmrace: ')) });
 
 program
   .command('list')
-  .description('list the built-in catalog')
+  .description('list the built-in catalog (or the registry: paths, layouts, arches, patches)')
   .option('--json', 'machine-readable output')
-  .action((o: { json?: boolean }) => {
+  .option('--paths', 'the paths and layouts a scenario file can use')
+  .option('--patches', 'the patch toggles and kernel profiles')
+  .option('--arches', 'the arch profiles')
+  .action((o: { json?: boolean; paths?: boolean; patches?: boolean; arches?: boolean }) => {
+    if (o.paths) {
+      const args = (schema: unknown) => {
+        const shape = (schema as { shape?: Record<string, unknown> }).shape;
+        return shape ? Object.keys(shape) : [];
+      };
+      const rows = [
+        ...[...LAYOUTS.values()].map((l) => ({ kind: 'layout', name: l.name, args: args(l.args), description: l.description })),
+        ...[...PATHS.values()].map((p) => ({ kind: 'path', name: p.name, args: args(p.args), description: p.description, process: !!p.process })),
+      ];
+      if (o.json) console.log(JSON.stringify(rows, null, 2));
+      else for (const r of rows) console.log(`${r.kind.padEnd(7)} ${r.name.padEnd(22)} {${r.args.join(', ')}}\n        ${r.description}`);
+      return;
+    }
+    if (o.patches) {
+      const rows = Object.values(PATCHES);
+      if (o.json) console.log(JSON.stringify({ patches: rows, kernels: KERNELS }, null, 2));
+      else {
+        for (const p of rows) console.log(`${p.name.padEnd(28)} ${p.release.padEnd(9)} ${p.commit} ${p.title}`);
+        console.log(`\nkernel profiles: any vX.Y (the patches released by then); the catalog uses ${KERNELS.join(', ')}`);
+      }
+      return;
+    }
+    if (o.arches) {
+      if (o.json) console.log(JSON.stringify(Object.keys(ARCHES)));
+      else console.log(Object.keys(ARCHES).join('\n'));
+      return;
+    }
     const rows = CATALOG.map((s) => ({ id: s.id, family: s.family, variant: s.variant, question: s.question, expect: s.expect }));
     if (o.json) console.log(JSON.stringify(rows, null, 2));
     else for (const r of rows) console.log(`${r.id.padEnd(40)} expect ${r.expect.padEnd(9)} ${r.question}`);
   });
 
+searchFlags(
+  program
+    .command('check')
+    .description('explore a scenario (catalog id or scenario.yaml), or the whole catalog, and give its verdict')
+    .argument('[target]', 'catalog id (see list) or a scenario file (.yaml)')
+    .option('--all', 'check every catalog row')
+    .option('--save-trace <file>', 'write the counterexample (if any) as a trace file for replay/explain'),
+).action(async (target: string | undefined, o: SearchOpts & { all?: boolean; saveTrace?: string }) => {
+  const opts = searchOptions(o);
+  if (o.all) {
+    if (target) throw new UsageError('give a target or --all, not both');
+    if (o.saveTrace) throw new UsageError('--save-trace takes one target, not --all');
+    const jobs = CATALOG.map((s) => resolveTarget(s.id, { arch: o.arch, kernel: o.kernel, patches: o.patch }));
+    const out = await runJobs(jobs.map((j) => j.job), { check: opts, progress: o.progress, json: o.json });
+    const results = out.results.map((x) => x.result);
+    if (o.json) console.log(JSON.stringify(results, null, 2));
+    else console.log(verdictTable(results, new Map(CATALOG.map((s) => [s.id, s.question]))));
+    if (out.interrupted) {
+      if (!o.json) console.log(`interrupted: ${results.length} of ${jobs.length} rows checked`);
+      process.exitCode = 2;
+      return;
+    }
+    process.exitCode = results.every((r) => r.verdict === r.expect) ? 0 : 1;
+    return;
+  }
+  if (!target) throw new UsageError('check needs a catalog id, a scenario file, or --all');
+  const { job, scenario } = jobFor(target, o);
+  const out = await runJobs([job], { check: opts, progress: o.progress, json: o.json });
+  const one = out.results[0];
+  if (!one) {
+    console.log(`${scenario.id}: interrupted before any result`);
+    process.exitCode = 2;
+    return;
+  }
+  const r = one.result;
+  if (o.saveTrace && one.trace) writeFileSync(o.saveTrace, JSON.stringify(one.trace, null, 2) + '\n');
+  if (o.json) console.log(JSON.stringify({ ...r, trace: one.trace }, null, 2));
+  else {
+    console.log(summary(r, scenario));
+    if (one.trace) {
+      if (out.interrupted) console.log('\n' + render(one.trace, 'table', header(scenario, 'table')));
+      else if (o.saveTrace) console.log(`  trace written to ${o.saveTrace} (mmrace replay ${o.saveTrace})`);
+      else console.log(`  mmrace explain ${target}${o.arch ? ` --arch ${o.arch}` : ''}${o.kernel ? ` --kernel ${o.kernel}` : ''}${o.patch ? ` --patch ${o.patch.join(',')}` : ''} prints it`);
+    }
+  }
+  process.exitCode = exitCode(r);
+});
+
+searchFlags(
+  program
+    .command('explain')
+    .description('print the counterexample as a CPU A / CPU B table (a catalog id or scenario file is checked first)')
+    .argument('<target>', 'catalog id, scenario file (.yaml) or trace file (.json)')
+    .option('--format <format>', 'table | commit (72 columns, for a commit message) | markdown | json', 'table')
+    .option('--full', 'show every step, not only the racing ones'),
+).action(async (target: string, o: SearchOpts & { format: string; full?: boolean }) => {
+  if (!FORMATS.includes(o.format)) throw new UsageError(`--format must be table, commit, markdown or json, not '${o.format}'`);
+  if (/\.json$/i.test(target)) {
+    const t = readTrace(target);
+    const { scenario } = traceJob(t);
+    console.log(render(t, o.format, header(scenario, o.format), o.full));
+    process.exitCode = 1;
+    return;
+  }
+  const opts = searchOptions(o);
+  const { job, scenario } = jobFor(target, o);
+  const out = await runJobs([job], { check: opts, progress: o.progress, json: o.json || o.format === 'json' });
+  const one = out.results[0];
+  if (!one) {
+    console.log(`${scenario.id}: interrupted before any result`);
+    process.exitCode = 2;
+    return;
+  }
+  const r = one.result;
+  if (!one.trace) {
+    const msg = `${scenario.id}: ${r.verdict}: no counterexample to explain (${r.executions} executions explored${r.budget ? `; ${r.budget}` : ''})`;
+    if (o.format === 'json') console.log(JSON.stringify({ id: scenario.id, verdict: r.verdict, executions: r.executions, trace: null }, null, 2));
+    else console.log(msg);
+    process.exitCode = exitCode(r);
+    return;
+  }
+  console.log(render(one.trace, o.format, header(scenario, o.format), o.full));
+  process.exitCode = exitCode(r);
+});
+
 program
-  .command('check')
-  .description('explore a scenario (or the whole catalog) and give its verdict')
-  .argument('[id]', 'catalog id (see list)')
-  .option('--all', 'check every catalog row')
+  .command('replay')
+  .description('re-run a trace file (check --save-trace, check --json, explain --format json) and confirm its violation')
+  .argument('<trace>', 'trace file (.json)')
+  .option('--format <format>', 'table | commit | markdown | json', 'table')
+  .option('--full', 'show every step')
   .option('--json', 'machine-readable output')
-  .option('--max-executions <n>', 'stop after this many executions (verdict unknown)', positiveInt)
-  .option('--time-limit <seconds>', 'stop after this long (verdict unknown)', positiveSeconds)
-  .action((id: string | undefined, o: { all?: boolean; json?: boolean; maxExecutions?: number; timeLimit?: number }) => {
-    const opts = checkOptions(o);
-    if (o.all) {
-      const results = CATALOG.map((s) => check(s, opts));
-      if (o.json) console.log(JSON.stringify(results, null, 2));
-      else console.log(verdictTable(results, new Map(CATALOG.map((s) => [s.id, s.question]))));
-      process.exitCode = results.every((r) => r.verdict === r.expect) ? 0 : 1;
+  .action((file: string, o: { format: string; full?: boolean; json?: boolean }) => {
+    if (!FORMATS.includes(o.format)) throw new UsageError(`--format must be table, commit, markdown or json, not '${o.format}'`);
+    const t: TraceFile = readTrace(file);
+    const { scenario } = traceJob(t);
+    let exec;
+    try {
+      exec = replay(scenario.build(scenario.config), t.schedule);
+    } catch (err) {
+      const message = (err as Error).message;
+      if (o.json) console.log(JSON.stringify({ id: t.id, replayed: false, error: message }, null, 2));
+      else console.log(`${t.id}: the trace does not replay on this model: ${message}`);
+      process.exitCode = 2;
       return;
     }
-    if (!id) throw new UsageError('check needs a scenario id or --all');
-    const r = check(scenario(id), opts);
-    console.log(o.json ? JSON.stringify(r, null, 2) : summary(r));
-    process.exitCode = exitCode(r);
+    const same = exec.violation?.property === t.violation.property && exec.violation?.message === t.violation.message;
+    const cx: Counterexample = { id: t.id, config: t.config, schedule: t.schedule, preemptions: t.preemptions, violation: exec.violation ?? t.violation, steps: exec.trace };
+    if (o.json || o.format === 'json')
+      console.log(JSON.stringify({ id: t.id, replayed: true, reproduced: same, violation: exec.violation, steps: exec.trace.length, trace: o.format === 'json' ? cx : undefined }, null, 2));
+    else if (same) {
+      console.log(`${t.id}: replayed ${t.schedule.length} steps: ${t.violation.property} reproduced\n`);
+      console.log(render(cx, o.format, header(scenario, o.format), o.full));
+    } else
+      console.log(
+        `${t.id}: replayed ${t.schedule.length} steps but got ${exec.violation ? `${exec.violation.property}: ${exec.violation.message}` : 'no violation'}; the trace recorded ${t.violation.property}: ${t.violation.message}`,
+      );
+    process.exitCode = same ? 1 : 2;
   });
 
-program
-  .command('explain')
-  .description('print the counterexample as a CPU A / CPU B table')
-  .argument('<id>', 'catalog id')
-  .option('--format <format>', 'table | commit | json', 'table')
-  .option('--full', 'show every step, not only the racing ones')
-  .action((id: string, o: { format: string; full?: boolean }) => {
-    if (!['table', 'commit', 'json'].includes(o.format)) throw new UsageError(`--format must be table, commit or json, not '${o.format}'`);
-    const s = scenario(id);
-    const r = check(s);
-    if (!r.trace) {
-      console.log(`${id}: ${r.verdict}: no counterexample to explain (${r.executions} executions explored)`);
-      process.exitCode = exitCode(r);
-      return;
-    }
-    if (o.format === 'json') console.log(JSON.stringify(r.trace, null, 2));
-    else {
-      console.log(`${s.question}\n${id} (${s.config.arch}, kernel ${s.config.kernel}${s.config.patches.length ? ' ' + s.config.patches.join(' ') : ''})\n`);
-      console.log(renderTable(r.trace, { width: o.format === 'commit' ? 72 : 120, full: o.full }));
-    }
-    process.exitCode = exitCode(r);
-  });
-
-try {
-  program.parse();
-} catch (err) {
+program.parseAsync().catch((err: unknown) => {
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 3);
-  if (err instanceof UsageError) {
+  if (err instanceof UsageError || err instanceof InputError) {
     console.error(`mmrace: ${err.message}`);
     process.exit(3);
   }
-  throw err;
-}
+  console.error(err);
+  process.exit(4);
+});

@@ -6,6 +6,7 @@
 import { explore } from './dpor.js';
 import { minimize } from './minimize.js';
 import { replay, type World } from './runtime.js';
+import { sample } from './sample.js';
 import type { Counterexample } from './trace.js';
 
 export interface Checkable<C> {
@@ -22,6 +23,16 @@ export interface CheckOptions {
   timeLimitMs?: number;
   /** skip minimization (the first counterexample found is reported) */
   noMinimize?: boolean;
+  /** dfs: exhaustive DPOR (default); random, pct: seeded sampling (verdict violated or unknown) */
+  strategy?: 'dfs' | 'random' | 'pct';
+  /** seed for random and pct (default 1) */
+  seed?: number;
+  /** PCT bug depth (default 3) */
+  depth?: number;
+  /** polled between executions: true stops the search (and minimization) where it is */
+  shouldStop?(): boolean;
+  /** progress callback: executions so far, and the phase */
+  onProgress?(executions: number, phase: 'explore' | 'minimize'): void;
 }
 
 export interface CheckResult {
@@ -40,15 +51,30 @@ export interface CheckResult {
   trace: Counterexample | null;
   /** exhibits that are not violations, each with the trace that shows it */
   observations: Array<{ kind: string; message: string; trace: Counterexample }>;
+  strategy?: 'dfs' | 'random' | 'pct';
+  seed?: number;
+  /** stopped by the user (Ctrl-C): the counts say how far it got */
+  interrupted?: boolean;
 }
 
 export function check<C>(s: Checkable<C>, opts: CheckOptions = {}): CheckResult {
   const t0 = Date.now();
   const make = () => s.build(s.config);
-  const r = explore(make, { reduction: 'dpor', maxExecutions: opts.maxExecutions, timeLimitMs: opts.timeLimitMs });
+  const strategy = opts.strategy ?? 'dfs';
+  const common = {
+    maxExecutions: opts.maxExecutions,
+    timeLimitMs: opts.timeLimitMs,
+    shouldStop: opts.shouldStop,
+    onProgress: (n: number) => opts.onProgress?.(n, 'explore'),
+  };
+  const r =
+    strategy === 'dfs'
+      ? explore(make, { reduction: 'dpor', ...common })
+      : sample(make, { strategy, seed: opts.seed ?? 1, depth: opts.depth, ...common });
   let trace: Counterexample | null = null;
   if (r.found) {
-    const m = opts.noMinimize ? { ...r.found, preemptions: -1 } : minimize(make, r.found);
+    opts.onProgress?.(r.executions, 'minimize');
+    const m = opts.noMinimize ? { ...r.found, preemptions: -1 } : minimize(make, r.found, { shouldStop: opts.shouldStop });
     const exec = replay(make(), m.schedule);
     if (!exec.violation || exec.violation.property !== m.violation.property)
       throw new Error(`${s.id}: counterexample does not replay to ${m.violation.property}`);
@@ -73,5 +99,7 @@ export function check<C>(s: Checkable<C>, opts: CheckOptions = {}): CheckResult 
     budget: r.budget ?? null,
     trace,
     observations,
+    ...(strategy !== 'dfs' || opts.seed !== undefined ? { strategy, seed: opts.seed ?? 1 } : {}),
+    ...(r.budget === 'interrupted' || opts.shouldStop?.() ? { interrupted: true } : {}),
   };
 }

@@ -20,6 +20,10 @@ export interface ExploreOptions {
   stopAtViolation?: boolean;
   /** Called with every complete (not sleep-set-blocked) execution. */
   onExecution?(exec: Execution, schedule: number[]): void;
+  /** Polled between executions: true stops the search (budget 'interrupted'). */
+  shouldStop?(): boolean;
+  /** Called after every execution with the counts so far (progress bars). */
+  onProgress?(executions: number, sleepBlocked: number): void;
 }
 
 export interface Found {
@@ -94,6 +98,11 @@ export function explore(makeWorld: () => World, opts: ExploreOptions): ExploreRe
     }
     if (opts.timeLimitMs !== undefined && Date.now() - t0 >= opts.timeLimitMs) {
       res.budget = `time limit ${opts.timeLimitMs} ms`;
+      break;
+    }
+    opts.onProgress?.(res.executions, res.sleepBlocked);
+    if (opts.shouldStop?.()) {
+      res.budget = 'interrupted';
       break;
     }
   }

@@ -10,6 +10,8 @@ import { Execution, type World } from './runtime.js';
 export interface MinimizeOptions {
   /** executions per bound level */
   maxExecutions?: number;
+  /** polled between executions: stop and keep the best schedule found so far */
+  shouldStop?(): boolean;
 }
 
 export function preemptions(makeWorld: () => World, schedule: number[]): number {
@@ -33,6 +35,7 @@ export function minimize(makeWorld: () => World, found: Found, opts: MinimizeOpt
       preemptionBound: bound,
       stopAtViolation: false,
       maxExecutions: opts.maxExecutions ?? 20_000,
+      shouldStop: opts.shouldStop,
       onExecution: (exec, schedule) => {
         const v = exec.violation;
         if (v && v.property === found.violation.property && (!best || schedule.length < best.schedule.length))
@@ -40,6 +43,7 @@ export function minimize(makeWorld: () => World, found: Found, opts: MinimizeOpt
       },
     });
     if (best) return { ...(best as Found), preemptions: bound };
+    if (opts.shouldStop?.()) break;
   }
   return { ...found, preemptions: original };
 }

@@ -110,7 +110,7 @@ export function scenarioFromSpec(spec: FileSpec, where = 'spec'): Scenario {
   const parsed = FileSchema.safeParse(normalize(spec));
   if (!parsed.success) {
     const i = parsed.error.issues[0];
-    throw new SpecError(issuePath(i), issueMessage(i));
+    throw new SpecError(issuePath(i), issueMessage(i), i.code === 'unrecognized_keys');
   }
   const s = parsed.data as FileSpec;
   const resolved = resolveSpec(s);
@@ -145,7 +145,7 @@ function issueMessage(i: z.core.$ZodIssue): string {
 }
 
 /** Position of the deepest YAML node along `path` (1-based line and column). */
-function positionOf(doc: ReturnType<typeof parseDocument>, lc: LineCounter, path: Array<string | number>): { line: number; col: number } {
+function positionOf(doc: ReturnType<typeof parseDocument>, lc: LineCounter, path: Array<string | number>, atKey: boolean): { line: number; col: number } {
   let node: Node | null = doc.contents as Node | null;
   let at = node?.range?.[0] ?? 0;
   for (const key of path) {
@@ -158,7 +158,7 @@ function positionOf(doc: ReturnType<typeof parseDocument>, lc: LineCounter, path
       const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(key));
       if (!pair) break;
       const v = pair.value as Node | null;
-      if (!v || !v.range) {
+      if (!v || !v.range || (atKey && key === path[path.length - 1])) {
         at = (pair.key as Node).range?.[0] ?? at;
         node = null;
         break;
@@ -207,7 +207,7 @@ export function loadScenarioFile(file: string, overrides: Partial<ScenarioConfig
       const fromCli = top === 'patches' ? typeof err.path[1] === 'number' && err.path[1] >= (spec.patches as unknown[]).length - (overrides.patches?.length ?? 0) : top === 'arch' || top === 'kernel';
       if (typeof top === 'string' && fromCli && overrides[top as keyof ScenarioConfig] !== undefined)
         throw new InputError(`--${top === 'patches' ? 'patch' : top}: ${err.message}`);
-      const pos = positionOf(doc, lc, err.path);
+      const pos = positionOf(doc, lc, err.path, err.atKey);
       throw new InputError(`${file}:${pos.line}:${pos.col}: ${fieldName(err.path)}: ${err.message}`);
     }
     throw err;

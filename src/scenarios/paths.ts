@@ -149,6 +149,8 @@ export class SpecError extends Error {
   constructor(
     readonly path: Array<string | number>,
     message: string,
+    /** the error is about the key itself (an unknown name), not its value */
+    readonly atKey = false,
   ) {
     super(message);
   }
@@ -161,7 +163,7 @@ function parseArgs<S extends z.ZodType>(schema: S, raw: unknown, at: Array<strin
   const path = [...at, ...(i.path as Array<string | number>)];
   if (i.code === 'unrecognized_keys') {
     const known = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
-    throw new SpecError([...path, i.keys[0]], `unknown argument '${i.keys[0]}' (expected ${known.length ? known.join(', ') : 'no arguments'})`);
+    throw new SpecError([...path, i.keys[0]], `unknown argument '${i.keys[0]}' (expected ${known.length ? known.join(', ') : 'no arguments'})`, true);
   }
   throw new SpecError(path, zodMessage(i));
 }
@@ -180,14 +182,14 @@ export function resolveSpec(spec: ScenarioSpec): Resolved {
   const map = spec.map.map((e, i) => {
     const [name, raw] = named(e, ['map', i]);
     const def = LAYOUTS.get(name);
-    if (!def) throw new SpecError(['map', i, name], `unknown layout '${name}' (known: ${[...LAYOUTS.keys()].join(', ')})`);
+    if (!def) throw new SpecError(['map', i, name], `unknown layout '${name}' (known: ${[...LAYOUTS.keys()].join(', ')})`, true);
     return { def, args: parseArgs(def.args, raw, ['map', i, name]), at: ['map', i, name] };
   });
   if (spec.cpus.length === 0) throw new SpecError(['cpus'], 'expected at least one CPU program');
   const cpus = spec.cpus.map((e, i) => {
     const [name, raw] = named(e, ['cpus', i]);
     const def = PATHS.get(name);
-    if (!def) throw new SpecError(['cpus', i, name], `unknown path '${name}' (known: ${[...PATHS.keys()].join(', ')})`);
+    if (!def) throw new SpecError(['cpus', i, name], `unknown path '${name}' (known: ${[...PATHS.keys()].join(', ')})`, true);
     return { def, args: parseArgs(def.args, raw, ['cpus', i, name]), at: ['cpus', i, name] };
   });
   return { map, cpus };
@@ -242,5 +244,7 @@ export function pmdPages(spec: Pick<ScenarioSpec, 'geometry'>): number {
 
 /** A zod issue's message, with 'received undefined' said plainly. */
 export function zodMessage(i: z.core.$ZodIssue): string {
-  return i.message.replace(/^Invalid input: expected (.*), received undefined$/, 'missing (expected $1)').replace(/^Invalid input: /, '');
+  return i.message
+    .replace(/^Invalid option: expected one of (.*)$/, (_, list: string) => `expected one of ${list.replace(/"/g, '').split('|').join(', ')}`)
+    .replace(/^Invalid input: expected (.*), received undefined$/, 'missing (expected $1)').replace(/^Invalid input: /, '');
 }

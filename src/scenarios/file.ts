@@ -63,7 +63,7 @@ export const FileSchema = z
     expect: z.enum(['violated', 'verified']).optional(),
     source: z.string().optional(),
     arch: archName,
-    kernel: kernelName,
+    kernel: z.preprocess((v) => (typeof v === 'number' ? String(v) : v), kernelName),
     patches: z.array(patchChange).default([]),
     geometry: z.object({ pgd: bits, p4d: bits, pud: bits, pmd: bits, pte: bits }).partial().strict().optional(),
     frames: z.number().int().min(8).max(4096).optional(),
@@ -109,7 +109,7 @@ export function fieldName(path: Array<string | number | symbol>): string {
 export function scenarioFromSpec(spec: FileSpec, where = 'spec'): Scenario {
   const parsed = FileSchema.safeParse(normalize(spec));
   if (!parsed.success) {
-    const i = parsed.error.issues[0];
+    const i = parsed.error.issues.find((x) => x.code === 'unrecognized_keys') ?? parsed.error.issues[0];
     throw new SpecError(issuePath(i), issueMessage(i), i.code === 'unrecognized_keys');
   }
   const s = parsed.data as FileSpec;

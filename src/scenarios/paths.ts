@@ -159,13 +159,16 @@ export class SpecError extends Error {
 function parseArgs<S extends z.ZodType>(schema: S, raw: unknown, at: Array<string | number>): z.output<S> {
   const r = schema.safeParse(raw ?? {});
   if (r.success) return r.data;
-  const i = r.error.issues[0];
+  // unknown arguments first: a misspelt name also makes the right one missing
+  const i = r.error.issues.find((x) => x.code === 'unrecognized_keys') ?? r.error.issues[0];
   const path = [...at, ...(i.path as Array<string | number>)];
+  let value: unknown = raw;
+  for (const key of i.path) value = value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined;
   if (i.code === 'unrecognized_keys') {
     const known = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
     throw new SpecError([...path, i.keys[0]], `unknown argument '${i.keys[0]}' (expected ${known.length ? known.join(', ') : 'no arguments'})`, true);
   }
-  throw new SpecError(path, zodMessage(i));
+  throw new SpecError(path, value === undefined && i.path.length ? 'missing (a required argument)' : zodMessage(i));
 }
 
 export function geometryOf(spec: Pick<ScenarioSpec, 'geometry'>) {

@@ -1,0 +1,285 @@
+/** The command line: every command and option, exit codes, and bad input (message + code 3,
+ * never a stack trace). Runs the built CLI as a child process. */
+import assert from 'node:assert/strict';
+import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { CATALOG } from '../src/scenarios/catalog.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const MAIN = join(ROOT, 'dist/src/cli/main.js');
+const TMP = mkdtempSync(join(tmpdir(), 'mmrace-cli-'));
+const EX = (f: string) => join(ROOT, 'examples', f);
+
+function run(...args: string[]): SpawnSyncReturns<string> & { out: string; err: string } {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', cwd: TMP, timeout: 120_000 });
+  return Object.assign(r, { out: r.stdout, err: r.stderr });
+}
+
+function file(name: string, text: string): string {
+  const p = join(TMP, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+/** Bad input: exit 3, one line naming the problem, no stack trace. */
+function bad(r: ReturnType<typeof run>, message: RegExp): void {
+  assert.equal(r.status, 3, `exit code 3; stderr: ${r.err}; stdout: ${r.out}`);
+  assert.match(r.err, message);
+  assert.doesNotMatch(r.err, /\n\s+at .*\(.*:\d+:\d+\)/, 'no stack trace');
+}
+
+const GOOD = (cpus: string, map = 'anon-small at 0x4000 pages 4', head = 'arch: arm64\nkernel: v5.19\n') => `${head}map: ${map}\ncpus:\n${cpus}`;
+
+// --- list ---------------------------------------------------------------------------------
+test('list: the catalog, as text and JSON', () => {
+  const r = run('list');
+  assert.equal(r.status, 0);
+  for (const s of CATALOG) assert.ok(r.out.includes(s.id), s.id);
+  const j = run('list', '--json');
+  assert.deepEqual(JSON.parse(j.out).map((x: { id: string }) => x.id), CATALOG.map((s) => s.id));
+});
+
+test('list --paths / --patches / --arches: the registry a scenario file can name', () => {
+  const p = run('list', '--paths');
+  assert.equal(p.status, 0);
+  for (const n of ['anon-small', 'anon-thp', 'gup_fast', 'khugepaged_collapse', 'kswapd', 'alloc_page', 'deferred_split']) assert.ok(p.out.includes(n), n);
+  const pj = JSON.parse(run('list', '--paths', '--json').out) as Array<{ name: string; args: string[] }>;
+  assert.deepEqual(pj.find((x) => x.name === 'gup_fast')!.args, ['addr', 'pages', 'flags']);
+  assert.match(run('list', '--patches').out, /gup-pmd-recheck\s+v6\.0\s+70cbc3cc78a9/);
+  assert.deepEqual(JSON.parse(run('list', '--arches', '--json').out), ['x86-64', 'x86-64-rcu', 'arm64', 'powerpc']);
+});
+
+// --- check: catalog ids and files, exit codes ----------------------------------------------
+test('check <id>: verified exits 0, violated 1, a budget unknown 2', () => {
+  const v = run('check', 'collapse/x86-64-ipi-no-recheck');
+  assert.equal(v.status, 0);
+  assert.match(v.out, /collapse\/x86-64-ipi-no-recheck: verified/);
+  assert.match(v.out, /exhaustive/);
+  const x = run('check', 'collapse/arm64-no-recheck', '--no-minimize');
+  assert.equal(x.status, 1);
+  assert.match(x.out, /violated \(stale-reference\)/);
+  assert.match(x.out, /not minimized/);
+  const u = run('check', 'collapse/arm64-pmd-recheck', '--max-executions', '5');
+  assert.equal(u.status, 2);
+  assert.match(u.out, /unknown/);
+  assert.match(u.out, /budget reached: max executions 5/);
+  const t = run('check', 'collapse/arm64-pmd-recheck', '--time-limit', '0.001');
+  assert.equal(t.status, 2);
+  assert.match(t.out, /budget reached: time limit/);
+});
+
+test('check <file.yaml>: the collapse example, and --kernel/--arch/--patch change its verdict', () => {
+  const r = run('check', EX('collapse.yaml'), '--no-minimize');
+  assert.equal(r.status, 1, r.err);
+  assert.match(r.out, /collapse\/example: violated \(stale-reference\)\s+expected: violated/);
+  assert.match(r.out, /arm64, kernel v5\.19; strategy dfs/);
+  const x86 = run('check', EX('collapse.yaml'), '--arch', 'x86-64');
+  assert.equal(x86.status, 0);
+  assert.match(x86.out, /x86-64, kernel v5\.19/);
+  const v61 = run('check', EX('collapse.yaml'), '--kernel', 'v6.1', '--patch', '-gup-pmd-recheck');
+  assert.equal(v61.status, 0, 'the v6.1 sync IPI alone closes it');
+  assert.match(v61.out, /kernel v6\.1 -gup-pmd-recheck/);
+  const ppc = run('check', 'collapse/powerpc-ipi-no-recheck', '--patch', '+ppc-radix-no-collapse-ipi', '--no-minimize');
+  assert.equal(ppc.status, 1, 'a catalog row with a patch added');
+});
+
+test('every example checks to its stated expectation', () => {
+  for (const f of ['collapse.yaml', 'reclaim.yaml', 'split.yaml', 'seqcount.yaml']) {
+    const r = run('check', EX(f), '--no-minimize', '--json');
+    const j = JSON.parse(r.out);
+    assert.equal(j.verdict, j.expect, f);
+    assert.equal(r.status, j.verdict === 'violated' ? 1 : 0);
+  }
+});
+
+test('check --json: the result with a replayable trace; --all --json: one row per catalog entry', () => {
+  const r = run('check', EX('collapse.yaml'), '--json', '--no-minimize');
+  const j = JSON.parse(r.out);
+  assert.equal(j.verdict, 'violated');
+  assert.equal(j.trace.format, 'mmrace-trace');
+  assert.equal(j.trace.origin.file, EX('collapse.yaml'));
+  const all = run('check', '--all', '--json', '--max-executions', '3', '--no-minimize');
+  assert.equal(JSON.parse(all.out).length, CATALOG.length);
+  assert.equal(all.status, 1, 'rows cut by the budget differ from their expectation');
+});
+
+// --- strategies ----------------------------------------------------------------------------
+test('--strategy random / pct: seeded, deterministic, never verified', () => {
+  const strip = (s: string) => s.replace(/in \d+\.\d+ s/, '');
+  const a = run('check', 'collapse/arm64-pmd-recheck', '--strategy', 'random', '--seed', '7', '--max-executions', '50');
+  const b = run('check', 'collapse/arm64-pmd-recheck', '--strategy', 'random', '--seed', '7', '--max-executions', '50');
+  assert.equal(a.status, 2, 'a sample says unknown, not verified');
+  assert.match(a.out, /unknown/);
+  assert.match(a.out, /strategy random, seed 7/);
+  assert.match(a.out, /50 executions/);
+  assert.equal(strip(a.out), strip(b.out));
+  const p1 = JSON.parse(run('check', 'collapse/arm64-no-recheck', '--strategy', 'pct', '--seed', '3', '--json', '--no-minimize').out);
+  const p2 = JSON.parse(run('check', 'collapse/arm64-no-recheck', '--strategy', 'pct', '--seed', '3', '--json', '--no-minimize').out);
+  assert.equal(p1.verdict, 'violated');
+  assert.equal(p1.strategy, 'pct');
+  assert.deepEqual(p1.trace.schedule, p2.trace.schedule, 'same seed, same counterexample');
+  assert.equal(p1.executions, p2.executions);
+  const d = run('check', 'collapse/arm64-no-recheck', '--strategy', 'pct', '--depth', '2', '--seed', '1', '--no-minimize');
+  assert.ok(d.status === 1 || d.status === 2);
+});
+
+// --- traces: save, replay, explain ---------------------------------------------------------
+test('--save-trace writes a trace that replay reproduces and explain renders', () => {
+  const trace = join(TMP, 'collapse-trace.json');
+  const r = run('check', EX('collapse.yaml'), '--save-trace', trace);
+  assert.equal(r.status, 1);
+  assert.match(r.out, /trace written to/);
+  const t = JSON.parse(readFileSync(trace, 'utf8'));
+  assert.equal(t.preemptions, 2, 'minimized');
+  const rp = run('replay', trace);
+  assert.equal(rp.status, 1);
+  assert.match(rp.out, /stale-reference reproduced/);
+  assert.match(rp.out, /gup_fast_pte_range/);
+  const rj = JSON.parse(run('replay', trace, '--json').out);
+  assert.deepEqual([rj.replayed, rj.reproduced, rj.violation.property], [true, true, 'stale-reference']);
+  const commit = run('explain', trace, '--format', 'commit');
+  assert.equal(commit.status, 1);
+  for (const line of commit.out.trimEnd().split('\n')) assert.ok(line.length <= 72, `72 columns: ${line}`);
+  assert.match(commit.out, /CPU 0\s+\| CPU 1/);
+  const md = run('explain', trace, '--format', 'markdown');
+  assert.match(md.out, /^> Can GUP-fast/m);
+  assert.match(md.out, /^\| CPU 0 \| CPU 1 \|$/m);
+  assert.match(md.out, /\*\*stale-reference\*\*/);
+});
+
+test('explain <id> --format json writes a trace replay accepts; check --json output replays too', () => {
+  const e = run('explain', 'split/pte-mapped-arm64-no-folio-recheck', '--format', 'json', '--no-minimize');
+  assert.equal(e.status, 1);
+  const p = file('split.json', e.out);
+  const rp = run('replay', p);
+  assert.equal(rp.status, 1, rp.err);
+  assert.match(rp.out, /refcount reproduced/);
+  const c = run('check', 'collapse/arm64-no-recheck', '--json', '--no-minimize', '--arch', 'powerpc', '--patch', '+ppc-radix-no-collapse-ipi');
+  const q = file('check.json', c.out);
+  const rq = run('replay', q);
+  assert.equal(rq.status, 1, rq.err);
+  assert.match(rq.out, /powerpc, kernel v5\.19 \+ppc-radix-no-collapse-ipi/);
+});
+
+test('explain of a verified row has no counterexample; replay of an edited trace says it does not reproduce', () => {
+  const e = run('explain', 'collapse/x86-64-ipi-no-recheck');
+  assert.equal(e.status, 0);
+  assert.match(e.out, /verified: no counterexample to explain/);
+  const t = JSON.parse(run('explain', 'collapse/arm64-no-recheck', '--format', 'json', '--no-minimize').out);
+  t.violation.message = 'something else';
+  const r = run('replay', file('edited.json', JSON.stringify(t)));
+  assert.equal(r.status, 2);
+  assert.match(r.out, /the trace recorded stale-reference: something else/);
+  t.schedule = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 7];
+  const s = run('replay', file('edited2.json', JSON.stringify(t)));
+  assert.equal(s.status, 2);
+  assert.match(s.out, /does not replay on this model/);
+});
+
+// --- progress bar and Ctrl-C ---------------------------------------------------------------
+test('--progress shows executions, rate and elapsed time on runs over a second; --json alone shows none', () => {
+  const r = run('check', 'collapse/arm64-pmd-recheck', '--strategy', 'random', '--max-executions', '3000', '--progress');
+  assert.match(r.err, /collapse\/arm64-pmd-recheck .*\d+\/3000 executions \| \d+\/s \| \d+\.\d s/);
+  const j = run('check', 'collapse/arm64-pmd-recheck', '--strategy', 'random', '--max-executions', '3000', '--json');
+  assert.equal(j.err, '');
+});
+
+function interrupt(args: string[], afterMs: number): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [MAIN, ...args], { cwd: TMP });
+    let out = '';
+    let err = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.stderr.on('data', (d) => (err += d));
+    setTimeout(() => c.kill('SIGINT'), afterMs);
+    c.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+test('Ctrl-C stops the search cleanly and prints what it covered', async () => {
+  const r = await interrupt(['check', 'collapse/arm64-pmd-recheck', '--strategy', 'random', '--max-executions', '100000000'], 1500);
+  assert.equal(r.code, 2, r.err);
+  assert.match(r.err, /interrupted; stopping/);
+  assert.match(r.out, /: unknown/);
+  assert.match(r.out, /\d+ executions in/);
+  assert.match(r.out, /interrupted \(Ctrl-C\)/);
+  assert.doesNotMatch(r.err, /\n\s+at /);
+});
+
+test('Ctrl-C during minimization prints the best counterexample so far', async () => {
+  const r = await interrupt(['check', 'collapse/arm64-no-recheck'], 1200);
+  assert.equal(r.code, 1, r.err);
+  assert.match(r.out, /violated \(stale-reference\)/);
+  if (/interrupted/.test(r.out)) {
+    assert.match(r.out, /the best found before the interrupt/);
+    assert.match(r.out, /STALE-REFERENCE/);
+  }
+});
+
+// --- bad input ---------------------------------------------------------------------------
+test('bad input: malformed YAML names the file and line', () => {
+  const p = file('malformed.yaml', 'arch: arm64\nkernel: v5.19\nmap: [anon-small at 0x4000\ncpus: x\n');
+  bad(run('check', p), /^mmrace: .*malformed\.yaml:4:1: malformed YAML: /);
+  const q = file('list.yaml', '- a\n- b\n');
+  bad(run('check', q), /list\.yaml:1:1: expected a mapping with arch, kernel, map and cpus/);
+});
+
+test('bad input: unknown path, layout, argument and field', () => {
+  bad(run('check', file('path.yaml', GOOD('  - gup_fast: {addr: 0x4000}\n  - khugepaged_colapse: {addr: 0x4000}\n'))),
+    /path\.yaml:6:5: cpus\[1\]\.khugepaged_colapse: unknown path 'khugepaged_colapse' \(known: gup_fast, khugepaged_collapse/);
+  bad(run('check', file('layout.yaml', GOOD('  - gup_fast: {addr: 0x4000}\n', 'anon-big at 0x4000'))), /layout\.yaml:3:6: map\[0\]\.anon-big: unknown layout 'anon-big' \(known: anon-small, anon-thp/);
+  bad(run('check', file('arg.yaml', GOOD('  - khugepaged_collapse: {adr: 0x4000}\n'))), /arg\.yaml:5:27: cpus\[0\]\.khugepaged_collapse\.adr: unknown argument 'adr' \(expected addr\)/);
+  bad(run('check', file('field.yaml', GOOD('  - gup_fast: {addr: 0x4000}\n') + 'expcet: violated\n')), /field\.yaml:6:1: expcet: unknown field 'expcet' \(expected id, question/);
+  bad(run('check', file('flag.yaml', GOOD('  - gup_fast: {addr: 0x4000, flags: [FOLL_PINN]}\n'))), /flag\.yaml:5:38: cpus\[0\]\.gup_fast\.flags\[0\]: expected one of FOLL_WRITE, FOLL_GET, FOLL_PIN/);
+  bad(run('check', file('missing.yaml', 'arch: arm64\nmap: anon-small at 0x4000\ncpus: [gup_fast]\n')), /missing\.yaml:1:1: kernel: missing \(expected string\)/);
+  bad(run('check', file('nocpu.yaml', 'arch: arm64\nkernel: v5.19\nmap: anon-small at 0x4000\ncpus: []\n')), /nocpu\.yaml:4:7: cpus: expected at least one CPU program/);
+});
+
+test('bad input: unknown arch, kernel or patch, in the file and on the command line', () => {
+  bad(run('check', file('arch.yaml', GOOD('  - gup_fast: {addr: 0x4000}\n', undefined, 'arch: arm65\nkernel: v5.19\n'))),
+    /arch\.yaml:1:7: arch: unknown arch 'arm65' \(known: x86-64, x86-64-rcu, arm64, powerpc\)/);
+  bad(run('check', file('kernel.yaml', GOOD('  - gup_fast: {addr: 0x4000}\n', undefined, 'arch: arm64\nkernel: 5.19\n'))), /kernel\.yaml:2:9: kernel: expected a kernel release like 'v6\.1'/);
+  bad(run('check', file('patch.yaml', GOOD('  - gup_fast: {addr: 0x4000}\n', undefined, 'arch: arm64\nkernel: v5.19\npatches: [+gup-pmd-rechek]\n'))),
+    /patch\.yaml:3:11: patches\[0\]: unknown patch 'gup-pmd-rechek' \(known: /);
+  bad(run('check', EX('collapse.yaml'), '--arch', 'sparc'), /^mmrace: --arch: unknown arch 'sparc' \(known: /);
+  bad(run('check', 'collapse/arm64-no-recheck', '--kernel', 'six'), /--kernel: expected a kernel release like 'v6\.1'/);
+  bad(run('check', 'collapse/arm64-no-recheck', '--patch', 'gup-pmd-recheck'), /--patch: patch change 'gup-pmd-recheck' must start with \+ \(add\) or - \(revert\)/);
+  bad(run('check', 'collapse/arm64-no-recheck', '--patch', '+nope'), /--patch: unknown patch 'nope'/);
+});
+
+test('bad input: addresses that are unaligned, unmapped, outside the space or overlapping', () => {
+  bad(run('check', file('unaligned.yaml', GOOD('  - gup_fast: {addr: 0x4001}\n'))), /unaligned\.yaml:5:22: cpus\[0\]\.gup_fast\.addr: 0x4001 is not page-aligned \(a multiple of 0x1000\)/);
+  bad(run('check', file('unmapped.yaml', GOOD('  - gup_fast: {addr: 0x10000}\n'))),
+    /unmapped\.yaml:5:22: cpus\[0\]\.gup_fast\.addr: \[0x10000, 0x11000\) is not inside one mapped region \(mapped: anon-small \[0x4000, 0x8000\)\)/);
+  bad(run('check', file('toomany.yaml', GOOD('  - gup_fast: {addr: 0x7000, pages: 2}\n'))), /toomany\.yaml:5:22: cpus\[0\]\.gup_fast\.addr: \[0x7000, 0x9000\) is not inside one mapped region/);
+  bad(run('check', file('pmdalign.yaml', GOOD('  - khugepaged_collapse: {addr: 0x5000}\n'))), /pmdalign\.yaml:5:33: cpus\[0\]\.khugepaged_collapse\.addr: 0x5000 is not PMD-aligned \(a multiple of 0x4000\)/);
+  bad(run('check', file('space.yaml', GOOD('  - gup_fast: {addr: 0x4000}\n', 'anon-small at 0x40000'))), /space\.yaml:3:6: map\[0\]\.anon-small\.at: 0x40000 is outside the address space \[0, 0x20000\)/);
+  bad(run('check', file('overlap.yaml', GOOD('  - gup_fast: {addr: 0x4000}\n', '[anon-small at 0x4000, anon-thp at 0x4000]'))),
+    /overlap\.yaml:3:29: map\[1\]\.anon-thp\.at: \[0x4000, 0x8000\) overlaps anon-small \[0x4000, 0x8000\)/);
+  bad(run('check', file('thp.yaml', GOOD('  - deferred_split: {addr: 0x4000}\n'))), /thp\.yaml:5:28: cpus\[0\]\.deferred_split\.addr: 0x4000 is mapped by anon-small, not by a THP/);
+  bad(run('check', file('noaddr.yaml', GOOD('  - gup_fast: {pages: 1}\n'))), /noaddr\.yaml:5:7: cpus\[0\]\.gup_fast\.addr: missing \(a required argument\)/);
+  bad(run('check', file('hex.yaml', GOOD("  - gup_fast: {addr: '4000'}\n"))), /hex\.yaml:5:22: cpus\[0\]\.gup_fast\.addr: .*expected an address like 0x4000/);
+});
+
+test('bad input: budgets, strategies, formats, targets and files', () => {
+  bad(run('check', 'collapse/arm64-no-recheck', '--max-executions=-5'), /^mmrace: option '--max-executions <n>' argument '-5' is invalid\. expected a positive whole number/);
+  bad(run('check', 'collapse/arm64-no-recheck', '--max-executions', '0'), /expected a positive whole number/);
+  bad(run('check', 'collapse/arm64-no-recheck', '--time-limit', '-1'), /argument '-1' is invalid\. expected a positive number of seconds/);
+  bad(run('check', 'collapse/arm64-no-recheck', '--strategy', 'bfs'), /argument 'bfs' is invalid\. Allowed choices are dfs, random, pct/);
+  bad(run('check', 'collapse/arm64-no-recheck', '--seed', '3'), /--seed applies to --strategy random or pct/);
+  bad(run('check', 'collapse/arm64-no-recheck', '--strategy', 'random', '--seed', 'x'), /expected a whole number from 0 to 4294967295/);
+  bad(run('check', 'collapse/arm64-no-recheck', '--depth', '2'), /--depth applies to --strategy pct/);
+  bad(run('check', 'collapse/arm64'), /unknown scenario 'collapse\/arm64': not a catalog id .*did you mean collapse\/arm64-no-recheck/);
+  bad(run('check'), /check needs a catalog id, a scenario file, or --all/);
+  bad(run('check', 'collapse/arm64-no-recheck', '--all'), /give a target or --all, not both/);
+  bad(run('check', join(TMP, 'nope.yaml')), /nope\.yaml: cannot read the scenario file \(ENOENT\)/);
+  bad(run('explain', 'collapse/arm64-no-recheck', '--format', 'html'), /--format must be table, commit, markdown or json, not 'html'/);
+  bad(run('replay', join(TMP, 'nope.json')), /nope\.json: cannot read the trace file \(ENOENT\)/);
+  bad(run('replay', file('notjson.json', '{')), /notjson\.json: not JSON/);
+  bad(run('replay', file('other.json', '{"a": 1}')), /other\.json: not an mmrace trace: format/);
+  bad(run('frobnicate'), /unknown command 'frobnicate'/);
+});

@@ -1,0 +1,60 @@
+/** Scenario files and the registry: the examples load and match their catalog rows; the
+ * collapse family is built from the registry; file:line:col errors. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { check } from '../src/explore/check.js';
+import { findScenario } from '../src/scenarios/catalog.js';
+import { InputError, loadScenarioFile } from '../src/scenarios/file.js';
+import { LAYOUTS, PATHS, SpecError } from '../src/scenarios/paths.js';
+import { defineScenario } from '../src/api.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const TMP = mkdtempSync(join(tmpdir(), 'mmrace-file-'));
+
+test('registry: every family path and layout is registered once', () => {
+  assert.deepEqual([...LAYOUTS.keys()].sort(), ['anon-small', 'anon-thp']);
+  for (const p of ['gup_fast', 'khugepaged_collapse', 'kswapd', 'alloc_page', 'deferred_split']) assert.ok(PATHS.has(p), p);
+});
+
+const SAME: Array<[string, string]> = [
+  ['collapse.yaml', 'collapse/arm64-no-recheck'],
+  ['reclaim.yaml', 'reclaim/arm64-no-pte-recheck'],
+  ['split.yaml', 'split/pte-mapped-arm64-no-folio-recheck'],
+  ['seqcount.yaml', 'seqcount/collapse-late-bump'],
+];
+
+for (const [file, id] of SAME) {
+  test(`examples/${file} explores exactly like ${id}`, () => {
+    const s = loadScenarioFile(join(ROOT, 'examples', file));
+    const a = check(s, { noMinimize: true });
+    const b = check(findScenario(id)!, { noMinimize: true });
+    assert.equal(a.verdict, s.expect);
+    assert.deepEqual([a.verdict, a.property, a.executions], [b.verdict, b.property, b.executions]);
+    assert.deepEqual(a.trace!.schedule, b.trace!.schedule);
+  });
+}
+
+test('overrides: --arch/--kernel replace, --patch appends; an override error names the flag', () => {
+  const s = loadScenarioFile(join(ROOT, 'examples/collapse.yaml'), { arch: 'x86-64', kernel: 'v6.1', patches: ['-gup-pmd-recheck'] });
+  assert.deepEqual(s.config, { arch: 'x86-64', kernel: 'v6.1', patches: ['-gup-pmd-recheck'] });
+  assert.throws(() => loadScenarioFile(join(ROOT, 'examples/reclaim.yaml'), { patches: ['+nope'] }), (e: Error) => e instanceof InputError && /^--patch: unknown patch 'nope'/.test(e.message));
+});
+
+test('compact forms: a single map entry, the one-line layout, a bare path name, patches as a string', () => {
+  const p = join(TMP, 'compact.yaml');
+  writeFileSync(p, 'arch: arm64\nkernel: v6.6\npatches: -gup-pte-recheck\nmap: anon-small at 0x4000 pages 1 swapcache exclusive\ncpus: [{gup_fast: {addr: 0x4000}}, {kswapd: {addr: 0x4000}}, alloc_page]\n');
+  const s = loadScenarioFile(p);
+  assert.equal(s.id, 'file/compact');
+  assert.equal(check(s, { noMinimize: true }).executions, check(findScenario('reclaim/arm64-no-pte-recheck')!, { noMinimize: true }).executions);
+});
+
+test('typed spec errors are SpecErrors naming the field', () => {
+  assert.throws(
+    () => defineScenario({ arch: 'arm64', kernel: 'v5.19', map: [{ 'anon-small': { at: 0x4000 } }], cpus: [{ gup_fast: { addr: 0x3000 } }] }),
+    (e: Error) => e instanceof SpecError && e.path.join('.') === 'cpus.0.gup_fast.addr' && /not inside one mapped region/.test(e.message),
+  );
+});

@@ -24,11 +24,13 @@ for (const strategy of ['random', 'pct'] as const) {
     const schedules = (seed: number) => {
       const out: string[] = [];
       const world = () => s.build(s.config);
-      const r = sample(world, { strategy, seed, maxExecutions: 20, onProgress: () => {} });
-      out.push(JSON.stringify([r.verdict, r.executions, r.maxDepth, [...r.observed.values()].map((o) => o.schedule)]));
+      const r = sample(world, { strategy, seed, maxExecutions: 20, onExecution: (_e, sch) => out.push(sch.join(',')) });
+      assert.equal(r.executions, 20);
       return out;
     };
     assert.deepEqual(schedules(5), schedules(5));
+    assert.notDeepEqual(schedules(5), schedules(6));
+    assert.ok(new Set(schedules(5)).size > 1, 'different schedules within a run');
     const r = check(s, { strategy, seed: 5, maxExecutions: 30 });
     assert.equal(r.verdict, 'unknown');
     assert.equal(r.executions, 30);

@@ -26,6 +26,8 @@ export interface SampleOptions {
   stopAtViolation?: boolean;
   shouldStop?(): boolean;
   onProgress?(executions: number): void;
+  /** Called with every execution and its schedule. */
+  onExecution?(exec: Execution, schedule: number[]): void;
 }
 
 export const DEFAULT_SAMPLES = 1000;
@@ -68,6 +70,7 @@ export function sample(makeWorld: () => World, opts: SampleOptions): ExploreResu
     res.maxDepth = Math.max(res.maxDepth, schedule.length);
     if (exec.cut) res.cutAtBound++;
     for (const o of exec.world.observations?.() ?? []) if (!res.observed.has(o.kind)) res.observed.set(o.kind, { message: o.message, schedule });
+    opts.onExecution?.(exec, schedule);
     opts.onProgress?.(res.executions);
     if (exec.violation && !res.found) {
       res.found = { violation: exec.violation, schedule };

@@ -31,7 +31,7 @@ try {
       shouldStop: () => Atomics.load(flag, 0) !== 0,
       onProgress: (executions, phase) => {
         const now = Date.now();
-        if (now - last < 100 && phase === 'explore') return;
+        if (now - last < 100) return;
         last = now;
         post({ type: 'progress', index, id: s.id, executions, phase });
       },

@@ -74,7 +74,7 @@ export function check<C>(s: Checkable<C>, opts: CheckOptions = {}): CheckResult 
   let trace: Counterexample | null = null;
   if (r.found) {
     opts.onProgress?.(r.executions, 'minimize');
-    const m = opts.noMinimize ? { ...r.found, preemptions: -1 } : minimize(make, r.found, { shouldStop: opts.shouldStop });
+    const m = opts.noMinimize ? { ...r.found, preemptions: -1 } : minimize(make, r.found, { shouldStop: opts.shouldStop, onProgress: (n) => opts.onProgress?.(n, 'minimize') });
     const exec = replay(make(), m.schedule);
     if (!exec.violation || exec.violation.property !== m.violation.property)
       throw new Error(`${s.id}: counterexample does not replay to ${m.violation.property}`);

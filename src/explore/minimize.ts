@@ -12,6 +12,8 @@ export interface MinimizeOptions {
   maxExecutions?: number;
   /** polled between executions: stop and keep the best schedule found so far */
   shouldStop?(): boolean;
+  /** executions run so far, across the bound levels */
+  onProgress?(executions: number): void;
 }
 
 export function preemptions(makeWorld: () => World, schedule: number[]): number {
@@ -28,6 +30,7 @@ export function preemptions(makeWorld: () => World, schedule: number[]): number 
 
 export function minimize(makeWorld: () => World, found: Found, opts: MinimizeOptions = {}): Found & { preemptions: number } {
   const original = preemptions(makeWorld, found.schedule);
+  let total = 0;
   for (let bound = 0; bound <= original; bound++) {
     let best: Found | null = null;
     explore(makeWorld, {
@@ -36,6 +39,7 @@ export function minimize(makeWorld: () => World, found: Found, opts: MinimizeOpt
       stopAtViolation: false,
       maxExecutions: opts.maxExecutions ?? 20_000,
       shouldStop: opts.shouldStop,
+      onProgress: opts.onProgress && (() => opts.onProgress!(++total)),
       onExecution: (exec, schedule) => {
         const v = exec.violation;
         if (v && v.property === found.violation.property && (!best || schedule.length < best.schedule.length))

@@ -91,3 +91,20 @@ test('explain names the kernel functions of the race', () => {
     assert.ok(table.includes(fn), `table mentions ${fn}`);
   for (const line of table.split('\n')) assert.ok(line.length <= 72, `commit format fits 72 columns: ${line}`);
 });
+
+test('pud-walk/rfc-hmm-zap: after the zap, pud_trans_huge_lock finds no huge pud, the callback returns before its recheck, and the READ_ONCE after split_huge_pud sees the refault', () => {
+  const r = check(byId('pud-walk/rfc-hmm-zap'));
+  const steps = r.trace!.steps;
+  assert.match(r.trace!.violation.message, /^cpu0: reads device page \d+ as a pmd table$/);
+  const zap = steps.findIndex((x) => x.fn === 'zap_huge_pud' && x.op === 'xchg');
+  assert.ok(zap >= 0, 'MADV_DONTNEED zapped the huge pud');
+  const lockRead = steps.findIndex((x, i) => i > zap && x.threadName === 'cpu0' && x.fn === 'pud_trans_huge_lock' && pudLoad(x));
+  assert.ok(lockRead > zap && steps[lockRead].read === 0, "hmm_vma_walk_pud's pud_trans_huge_lock read the zapped pud");
+  assert.ok(!steps.some((x) => x.notes.some((n) => /ACTION_AGAIN/.test(n))), 'the recheck under the lock never ran');
+  const install = steps.findIndex((x) => x.fn === 'insert_pfn_pud' && x.op === 'store');
+  const reread = steps.findIndex((x, i) => i > install && x.threadName === 'cpu0' && pudLoad(x));
+  assert.ok(install > lockRead && reread > install, 'the refault landed before the walker read the pud again');
+  assert.equal(steps[reread].fn, 'walk_pud_range');
+  assert.equal(steps[reread].read, steps[install].wrote);
+  assert.equal(steps[steps.length - 1].fn, 'walk_pmd_range');
+});

@@ -35,10 +35,12 @@ export const pud_huge = (v: number): boolean => (entryFlags(v) & _PAGE_PSE) !== 
 export const pud_pfn = entryPfn;
 
 /** The pud insert_pfn_pud makes for a devmap pfn: pud_mkhuge(pfn_t_pud(pfn, prot)) +
- * pud_mkdevmap, and for a write fault pud_mkyoung(pud_mkdirty()) + maybe_pud_mkwrite. */
+ * pud_mkdevmap, and for a write fault pud_mkyoung(pud_mkdirty()) + maybe_pud_mkwrite. `prot`
+ * is the vm_page_prot of a shared writable mapping without write-notify (device-dax has no
+ * page_mkwrite): present, user, writable. */
 export function mk_devmap_pud(pfn: number, write: boolean): number {
-  let flags = _PAGE_PRESENT | _PAGE_USER | _PAGE_PSE | _PAGE_DEVMAP;
-  if (write) flags |= _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_RW; // vm_flags has VM_WRITE (a shared writable mapping)
+  let flags = _PAGE_PRESENT | _PAGE_USER | _PAGE_RW | _PAGE_PSE | _PAGE_DEVMAP;
+  if (write) flags |= _PAGE_ACCESSED | _PAGE_DIRTY;
   return mkEntry(pfn, flags);
 }
 
@@ -150,3 +152,18 @@ export const vmf_insert_pfn_pud = kfunc(
 function hexEntry(v: number): string {
   return '0x' + v.toString(16);
 }
+
+/**
+ * zap_huge_pud (v5.8): under the pud lock (__pud_trans_huge_lock), pudp_huge_get_and_clear_full
+ * (x86-64: xchg with 0) and tlb_remove_pud_tlb_entry (the range joins the gather: the flush is
+ * tlb_finish_mmu's); a DAX VMA is "special huge", so nothing else is done. Returns whether it
+ * zapped.
+ */
+export const zap_huge_pud = kfunc('zap_huge_pud', function* (k: Ctx, _vma: Vma, pudp: TablePtr, _addr: number): Program<boolean> {
+  const ptl = yield* __pud_trans_huge_lock(k, pudp);
+  if (ptl === null) return false;
+  const old = yield* get_and_clear(k, pudp);
+  yield* note(`huge pud ${hexEntry(old)} zapped`);
+  yield* spin_unlock(ptl);
+  return true;
+});

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { check } from '../src/explore/check.js';
-import { replay } from '../src/explore/runtime.js';
+import { Execution, replay } from '../src/explore/runtime.js';
 import { renderTable } from '../src/explore/trace.js';
 import { entryPfn, leaf } from '../src/machine/mmu.js';
 import { pud_devmap } from '../src/kernel/mm/huge_memory.js';
@@ -107,4 +107,32 @@ test('pud-walk/rfc-hmm-zap: after the zap, pud_trans_huge_lock finds no huge pud
   assert.equal(steps[reread].fn, 'walk_pud_range');
   assert.equal(steps[reread].read, steps[install].wrote);
   assert.equal(steps[steps.length - 1].fn, 'walk_pmd_range');
+});
+
+test("pud-walk/rfc-hmm-zap: the RFC's recheck under the pud lock catches a zap + refault between the READ_ONCE and the callback (ACTION_AGAIN)", () => {
+  // A directed schedule: the walker reads the pud once; the zap and the refault (a read fault:
+  // a different pud value) run to completion; then the walker goes on.
+  const s = byId('pud-walk/rfc-hmm-zap');
+  const exec = new Execution(s.build(s.config), true);
+  const walkerTask = exec.threads.find((t) => t.name === 'cpu0')!;
+  const stepWhere = (ok: (name: string) => boolean) => {
+    const tid = exec.enabled().find((t) => ok(exec.threads[t].name));
+    assert.ok(tid !== undefined, 'a thread can run');
+    exec.step(tid);
+  };
+  while (!exec.trace.some((x) => x.threadName === 'cpu0' && pudLoad(x))) stepWhere((n) => n === 'cpu0');
+  const others = () => exec.threads.some((t) => (t.name === 'cpu1' || t.name === 'cpu2') && t.pending !== null);
+  while (others()) stepWhere((n) => n !== 'cpu0');
+  while (exec.live && exec.enabled().length) stepWhere(() => true);
+  exec.finish();
+  assert.equal(exec.violation, null);
+  assert.equal(exec.cut, null);
+  const notes = exec.trace.flatMap((x) => x.notes);
+  assert.ok(notes.includes('pud changed since the walker read it: ACTION_AGAIN'));
+  const first = exec.trace.find((x) => x.threadName === 'cpu0' && pudLoad(x))!;
+  const install = exec.trace.find((x) => x.fn === 'insert_pfn_pud' && x.op === 'store')!;
+  assert.notEqual(first.read, install.wrote, 'the refault installed a different pud value (a read fault: not dirty)');
+  const pfns = walkerTask.result as number[];
+  const dev = entryPfn(install.wrote as number);
+  assert.deepEqual(pfns, Array.from({ length: pfns.length }, (_, i) => dev + i), 'hmm reports the refaulted leaf after retrying');
 });

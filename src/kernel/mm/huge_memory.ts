@@ -79,18 +79,18 @@ export const pud_trans_huge_lock = kfunc('pud_trans_huge_lock', function* (k: Ct
  * native_pudp_get_and_clear, an xchg with 0), then flush_pud_tlb_range -> flush_tlb_range.
  * pudp_huge_clear_flush_notify adds the mmu notifier call (none registered).
  */
-export const pudp_huge_clear_flush = kfunc('pudp_huge_clear_flush', function* (k: Ctx, address: number, pudp: TablePtr): Program<number> {
+export const pudp_huge_clear_flush = kfunc('pudp_huge_clear_flush', function* (k: Ctx, address: number, pudp: TablePtr, why: string): Program<number> {
   const size = k.kernel.machine.geometry.size(3);
   BUG_ON(address % size !== 0, 'address & ~HPAGE_PUD_MASK');
   const pud = yield* get_and_clear(k, pudp);
+  yield* note(`huge pud ${hexEntry(pud)} cleared: ${why}`);
   yield* k.arch.flush_tlb_range(k, address, address + size);
   return pud;
 });
 
 /** __split_huge_pud_locked: for a file/DAX pud (no anonymous PUD THP in 2020) the split is a zap. */
 const __split_huge_pud_locked = kfunc('__split_huge_pud_locked', function* (k: Ctx, pudp: TablePtr, haddr: number): Program<void> {
-  const old = yield* pudp_huge_clear_flush(k, haddr, pudp);
-  yield* note(`huge pud ${hexEntry(old)} zapped by the split (a DAX pud is not split into pmds: the next access refaults)`);
+  yield* pudp_huge_clear_flush(k, haddr, pudp, 'the split of a DAX pud is a zap (the next access refaults)');
 });
 
 /** __split_huge_pud: under the pud lock, recheck that it is still huge, then split it. */

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { check } from '../src/explore/check.js';
+import { explore } from '../src/explore/dpor.js';
 import { Execution, replay } from '../src/explore/runtime.js';
 import { renderTable } from '../src/explore/trace.js';
 import { entryPfn, leaf } from '../src/machine/mmu.js';
@@ -135,4 +136,13 @@ test("pud-walk/rfc-hmm-zap: the RFC's recheck under the pud lock catches a zap +
   const pfns = walkerTask.result as number[];
   const dev = entryPfn(install.wrote as number);
   assert.deepEqual(pfns, Array.from({ length: pfns.length }, (_, i) => dev + i), 'hmm reports the refaulted leaf after retrying');
+});
+
+test('the verified pud-walk worlds hold under naive enumeration of every schedule too', () => {
+  for (const id of ['pud-walk/first-fault', 'pud-walk/read-once-again', 'pud-walk/rereads-pud-entry']) {
+    const s = byId(id);
+    const r = explore(() => s.build(s.config), { reduction: 'none' });
+    assert.equal(r.verdict, 'verified', id);
+    assert.equal(r.budget, undefined, id);
+  }
 });

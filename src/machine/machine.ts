@@ -7,7 +7,8 @@
 import { Cpu } from './cpu.js';
 import { type Effect, type FrameUse, type Program, Violation } from './effects.js';
 import { Memory } from './memory.js';
-import { type Geometry, LEVEL_NAMES, PAGE_SIZE, PGD, PTE, _PAGE_RW, entryPfn, leaf, present } from './mmu.js';
+import { type Geometry, PAGE_SIZE, PGD, PTE, _PAGE_RW, entryPfn, leaf, present } from './mmu.js';
+import { LEVEL_NAMES } from './mmu.js';
 
 export interface MachineConfig {
   cpus: number;

@@ -137,7 +137,7 @@ export { PMD, PTE };
 /** pud_none: x86-64 (the KNL erratum mask aside) tests the whole entry. */
 export const pud_none = (v: number): boolean => v === 0;
 export const pud_present = present;
-/** pud_leaf / pud_large / pud_huge (x86): the PSE bit. */
+/** pud_leaf / pud_large (x86): a present entry with the PSE bit. */
 export const pud_leaf = (v: number): boolean => present(v) && leaf(v);
 
 /**

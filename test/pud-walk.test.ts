@@ -9,6 +9,11 @@ import { entryPfn, leaf } from '../src/machine/mmu.js';
 import { pud_devmap } from '../src/kernel/mm/huge_memory.js';
 import { CATALOG } from '../src/scenarios/catalog.js';
 import { pudWalk, pudWalkProbes } from '../src/scenarios/pud-walk.js';
+import { bootFor, makeWorld } from '../src/scenarios/world.js';
+import { mapAnonSmall } from '../src/kernel/boot.js';
+import { mmap_read_lock, mmap_read_unlock } from '../src/kernel/mm/mmap_lock.js';
+import { type MmWalkOps, walk_page_range } from '../src/kernel/mm/pagewalk.js';
+import { READ_ONCE } from '../src/kernel/mm/pgtable.js';
 
 const byId = (id: string) => [...pudWalk, ...pudWalkProbes].find((s) => s.id === id)!;
 
@@ -144,5 +149,39 @@ test('the verified pud-walk worlds hold under naive enumeration of every schedul
     const r = explore(() => s.build(s.config), { reduction: 'none' });
     assert.equal(r.verdict, 'verified', id);
     assert.equal(r.budget, undefined, id);
+  }
+});
+
+test('walk_page_range descends through a real pud and pmd table to pte_entry (a single-threaded walk of small anon pages)', () => {
+  const config = { arch: 'x86-64', kernel: 'v5.8', patches: [] };
+  for (const patches of [[], ['+pagewalk-pud-read-once']]) {
+    const k = bootFor({ ...config, patches }, { cpus: 1, mmCpus: [0] });
+    const g = k.machine.geometry;
+    const start = g.size(3);
+    const pfns = mapAnonSmall(k, start, g.entries(1));
+    const seen: number[] = [];
+    const ops: MmWalkOps = {
+      name: 'test_walk_ops',
+      pte_entry: function* (c, ptep) {
+        seen.push(entryPfn(yield* READ_ONCE(c, ptep)));
+        return 0;
+      },
+    };
+    const world = makeWorld(k, [
+      {
+        name: 'cpu0',
+        cpu: 0,
+        run: function* (c) {
+          yield* mmap_read_lock(c);
+          yield* walk_page_range(c, start, start + g.size(2), ops, null);
+          yield* mmap_read_unlock(c);
+        },
+      },
+    ]);
+    const exec = new Execution(world, true);
+    while (exec.live && exec.enabled().length) exec.step(exec.enabled()[0]);
+    exec.finish();
+    assert.equal(exec.violation, null, String(patches));
+    assert.deepEqual(seen, pfns, String(patches));
   }
 });

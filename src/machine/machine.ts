@@ -8,6 +8,7 @@ import { Cpu } from './cpu.js';
 import { type Effect, type FrameUse, type Program, Violation } from './effects.js';
 import { Memory } from './memory.js';
 import { type Geometry, PAGE_SIZE, PGD, PTE, _PAGE_RW, entryPfn, leaf, present } from './mmu.js';
+import { LEVEL_NAMES } from './mmu.js';
 
 export interface MachineConfig {
   cpus: number;
@@ -320,6 +321,10 @@ export class Machine {
     if (frame !== check.frame) throw new Error(`model bug: table access at ${addr} outside frame ${check.frame}`);
     if (use.kind === 'free')
       throw new Violation('pt-uaf', `read of page-table frame ${check.frame} after it was freed`);
+    // The pointer was derived from an entry that never pointed at this frame as a table (a leaf
+    // value: check.gen is -1), or the frame is unchanged since then and is not a table at all.
+    if (use.kind !== 'table' && (check.gen === -1 || this.mem.gen[check.frame] === check.gen))
+      throw new Violation('pt-uaf', `reads ${describeUse(use)} page ${check.frame} as a ${LEVEL_NAMES[check.level] ?? `level ${check.level}`} table`);
     if (this.mem.gen[check.frame] !== check.gen || use.kind !== 'table' || use.level !== check.level)
       throw new Violation('pt-uaf', `read of page-table frame ${check.frame} after it was freed and reused (now ${describeUse(use)})`);
   }

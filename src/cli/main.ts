@@ -7,6 +7,8 @@ import { renderTable } from '../explore/trace.js';
 import { CATALOG, findScenario } from '../scenarios/catalog.js';
 import type { Scenario } from '../scenarios/scenario.js';
 import { verdictTable } from './format.js';
+import { bundleFor } from '../ui/bundle.js';
+import { serveUi } from '../ui/server.js';
 
 class UsageError extends Error {}
 
@@ -102,6 +104,39 @@ program
       console.log(renderTable(r.trace, { width: o.format === 'commit' ? 72 : 120, full: o.full }));
     }
     process.exitCode = exitCode(r);
+  });
+
+function port(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number (0 picks a free one)');
+  return n;
+}
+
+program
+  .command('ui')
+  .description('serve the trace viewer on 127.0.0.1: a catalog id (checked first), a trace file (.json) or a scenario file (.yaml)')
+  .argument('<target>', 'catalog id, trace.json (explain --format json, check --json) or scenario.yaml')
+  .option('--port <n>', 'port to listen on (0: any free port)', port, 0)
+  .option('--max-executions <n>', 'stop after this many executions (verdict unknown)', positiveInt)
+  .option('--time-limit <seconds>', 'stop after this long (verdict unknown)', positiveSeconds)
+  .action((target: string, o: { port: number; maxExecutions?: number; timeLimit?: number }) => {
+    let bundle;
+    try {
+      bundle = bundleFor(target, checkOptions(o));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    serveUi(bundle, { port: o.port }).then(
+      (s) => {
+        const t = bundle.traces[0];
+        console.log(`${bundle.id}: ${bundle.verdict ?? bundle.origin}; ${t.label}, ${t.steps.length} steps`);
+        console.log(`mmrace ui: serving on ${s.url}  (Ctrl-C to stop)`);
+      },
+      (err: Error) => {
+        console.error(`mmrace ui: ${err.message}`);
+        process.exit(3);
+      },
+    );
   });
 
 try {

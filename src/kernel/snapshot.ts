@@ -4,6 +4,7 @@
  * counts, each CPU's IRQ, RCU and TLB state, IPIs and grace periods, named kernel words and the
  * references GUP handed out. Plain JSON, compact; nothing here is a step of the model.
  */
+import type { Machine } from '../machine/machine.js';
 import { LEVEL_NAMES, PAGE_SIZE, PGD, PTE, entryPfn, leaf, present } from '../machine/mmu.js';
 import type { GupRecord, Kernel } from './kernel.js';
 import { PG_anon_exclusive, PG_head, PG_locked, PG_lru, PG_referenced, PG_swapcache, PG_uptodate } from './mm/mm_types.js';
@@ -125,11 +126,11 @@ export interface MachineInfo {
   levels: Array<{ level: number; name: string; entries: number; size: number; folded: boolean }>;
 }
 
-export function machineInfo(k: Kernel): MachineInfo {
-  const g = k.machine.geometry;
+export function machineInfo(m: Machine): MachineInfo {
+  const g = m.geometry;
   const levels = [];
   for (let l = PGD; l >= PTE; l--) levels.push({ level: l, name: LEVEL_NAMES[l], entries: g.entries(l), size: g.size(l), folded: g.folded(l) });
-  return { cpus: k.machine.cpus.length, frames: k.machine.mem.frames, levels };
+  return { cpus: m.cpus.length, frames: m.mem.frames, levels };
 }
 
 export function snapshot(k: Kernel): Snapshot {

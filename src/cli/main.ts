@@ -119,12 +119,17 @@ program
   .option('--port <n>', 'port to listen on (0: any free port)', port, 0)
   .option('--max-executions <n>', 'stop after this many executions (verdict unknown)', positiveInt)
   .option('--time-limit <seconds>', 'stop after this long (verdict unknown)', positiveSeconds)
-  .action((target: string, o: { port: number; maxExecutions?: number; timeLimit?: number }) => {
+  .option('--json', 'print the traces the viewer would show (steps and per-step state) instead of serving them')
+  .action((target: string, o: { port: number; maxExecutions?: number; timeLimit?: number; json?: boolean }) => {
     let bundle;
     try {
       bundle = bundleFor(target, checkOptions(o));
     } catch (err) {
       throw new UsageError((err as Error).message);
+    }
+    if (o.json) {
+      console.log(JSON.stringify(bundle));
+      return;
     }
     serveUi(bundle, { port: o.port }).then(
       (s) => {

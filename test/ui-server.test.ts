@@ -8,7 +8,12 @@ import { test } from 'node:test';
 import { check } from '../src/explore/check.js';
 import type { Snapshot } from '../src/kernel/snapshot.js';
 import { findScenario } from '../src/scenarios/catalog.js';
-import { bundleFor, bundleFromFile } from '../src/ui/bundle.js';
+import { mapAnonSmall } from '../src/kernel/boot.js';
+import { type Ctx, observe } from '../src/kernel/kernel.js';
+import type { Program } from '../src/machine/effects.js';
+import type { Scenario } from '../src/scenarios/scenario.js';
+import { bootFor, makeWorld } from '../src/scenarios/world.js';
+import { bundleFor, bundleFromFile, bundleFromScenario } from '../src/ui/bundle.js';
 import { serveUi } from '../src/ui/server.js';
 
 const ID = 'collapse/arm64-no-recheck';
@@ -117,4 +122,72 @@ test('the server: 127.0.0.1 only, the page, the trace as JSON, nothing else', as
   } finally {
     await srv.close();
   }
+});
+
+test('a violation detected while a step runs is shown with the state after that step', () => {
+  const config = { arch: 'x86-64', kernel: 'v6.0', patches: [] };
+  const s: Scenario = {
+    id: 'test/double-free',
+    family: 'test',
+    variant: 'double-free',
+    question: 'a page freed twice',
+    expect: 'violated',
+    source: 'test',
+    config,
+    build: (c) => {
+      const k = bootFor(c, { cpus: 2, mmCpus: [0] });
+      const [pfn] = mapAnonSmall(k, k.machine.geometry.size(2), 1);
+      const put = (name: string) => function* (): Program<void> {
+        yield { op: 'enter', fn: name };
+        yield { op: 'free', frame: pfn, order: 0 };
+        yield { op: 'leave' };
+      };
+      return makeWorld(k, [
+        { name: 'cpu0', cpu: 0, run: put('free_a') },
+        { name: 'cpu1', cpu: 1, run: put('free_b') },
+      ]);
+    },
+  };
+  const b = bundleFromScenario(s);
+  const t = b.traces[0];
+  assert.equal(t.violation!.property, 'refcount');
+  assert.equal(t.violation!.step, t.steps.length - 1, 'detected at the last step');
+  const after = t.states[t.steps.length]!;
+  assert.ok(after, 'the state after the failing step is shown');
+  assert.deepEqual(t.columns.map((c) => c.key), ['cpu0', 'cpu1']);
+  assert.equal(after.pages.find((p) => p.use === 'free' && p.gen === 1 && p.pfn !== after.pgd) !== undefined, true);
+});
+
+test('a verified scenario with an exhibit shows the observation, with its message at the end', () => {
+  const s: Scenario = {
+    id: 'test/exhibit',
+    family: 'test',
+    variant: 'exhibit',
+    question: 'an exhibit, not a bug',
+    expect: 'verified',
+    source: 'test',
+    config: { arch: 'x86-64', kernel: 'v6.0', patches: [] },
+    build: (c) => {
+      const k = bootFor(c, { cpus: 1, mmCpus: [0] });
+      return makeWorld(k, [
+        {
+          name: 'cpu0',
+          cpu: 0,
+          run: function* (ctx: Ctx): Program<void> {
+            yield { op: 'irq_disable' };
+            observe(ctx, 'example', 'something worth showing');
+            yield { op: 'irq_enable' };
+          },
+        },
+      ]);
+    },
+  };
+  const b = bundleFromScenario(s);
+  assert.equal(b.verdict, 'verified');
+  assert.deepEqual(b.traces.map((t) => t.label), ['observation: example']);
+  const t = b.traces[0];
+  assert.equal(t.violation!.property, 'observation: example');
+  assert.equal(t.violation!.step, t.steps.length);
+  assert.equal(t.states[1]!.cpus[0].irqOn, false);
+  assert.equal(t.states[2]!.cpus[0].irqOn, true);
 });

@@ -51,10 +51,18 @@ export function uiTrace(label: string, steps: StepRecord[], violation: Violation
   return { label, violation, columns, steps: uiSteps, states, ...extra };
 }
 
+/** A step that broke a property while it executed is recorded without a state (the runtime
+ * stops there); the execution ends with it, so the world's state now is the state after it. */
+function fillLastState(world: World, steps: StepRecord[]): void {
+  const last = steps[steps.length - 1];
+  if (last && last.state === undefined && world.snapshot) last.state = world.snapshot();
+}
+
 /** Replay a schedule on a fresh world, keeping the state before the first step. */
 export function replayTrace(world: World, label: string, schedule: number[], extra: Partial<UiTrace> = {}): UiTrace {
   const initial = (world.snapshot?.() as Snapshot | undefined) ?? null;
   const exec = replay(world, schedule);
+  fillLastState(world, exec.trace);
   return uiTrace(label, exec.trace, exec.violation, initial, { schedule, ...extra });
 }
 
@@ -70,6 +78,7 @@ export function firstExecution(world: World): UiTrace {
     exec.step(en[0]);
   }
   exec.finish();
+  fillLastState(world, exec.trace);
   return uiTrace('first execution', exec.trace, exec.violation, initial, { schedule });
 }
 

@@ -98,6 +98,7 @@ function App(props: { b: UiBundle }) {
   const t = b.traces[pos.trace];
   const n = t.steps.length;
   const vCursor = violationCursor(t);
+  const exhibit = !!t.violation?.property.startsWith('observation');
   const go = (c: number) => setPos((p) => ({ ...p, cursor: Math.max(0, Math.min(c, b.traces[p.trace].steps.length)) }));
 
   useEffect(() => {
@@ -188,11 +189,14 @@ function App(props: { b: UiBundle }) {
           </button>
           <button onClick={() => go(n)} title="last step (End)" data-testid="last">end ▶|</button>
           {vCursor !== null && (
-            <button class="vbtn" onClick={() => go(vCursor)} title="the violation's step (v)" data-testid="goto-violation">
-              ⚠ violation (step {vCursor})
+            <button class={exhibit ? 'vbtn exhibit' : 'vbtn'} onClick={() => go(vCursor)} title="the violation's step (v)" data-testid="goto-violation">
+              ⚠ {exhibit ? 'observation' : 'violation'} (step {vCursor})
             </button>
           )}
           {t.preemptions !== undefined && t.preemptions >= 0 && <span class="note">{t.preemptions} preemptions</span>}
+          <span class="note legend">
+            <span class="racing-mark" /> touches a location another thread writes or reads · ← arrow keys →
+          </span>
         </nav>
         <div class="current-step" data-testid="current-step">
           {step ? (
@@ -206,7 +210,7 @@ function App(props: { b: UiBundle }) {
           )}
         </div>
         {t.violation && pos.cursor === vCursor && (
-          <div class="violation-banner" data-testid="violation">
+          <div class={exhibit ? 'violation-banner exhibit' : 'violation-banner'} data-testid="violation">
             <b>{t.violation.property.toUpperCase()}</b>
             {t.violation.step >= n ? ' (at the end of the execution)' : ` (at step ${vCursor})`}: {t.violation.message}
           </div>

@@ -195,7 +195,7 @@ function App(props: { b: UiBundle }) {
           )}
           {t.preemptions !== undefined && t.preemptions >= 0 && <span class="note">{t.preemptions} preemptions</span>}
           <span class="note legend">
-            <span class="racing-mark" /> touches a location another thread writes or reads · ← arrow keys →
+            <span class="racing-mark" /> racing: a location another thread also touches, one of them writing · keys ← →
           </span>
         </nav>
         <div class="current-step" data-testid="current-step">

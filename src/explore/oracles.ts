@@ -6,6 +6,7 @@
 import { Violation } from '../machine/effects.js';
 import { translate, walkTree } from '../kernel/introspect.js';
 import type { Kernel } from '../kernel/kernel.js';
+import { PG_swapcache } from '../kernel/mm/mm_types.js';
 import { hex } from './runtime.js';
 
 /** Oracle 1: a page GUP returned is no longer the page mapped at its address, and no
@@ -36,6 +37,7 @@ export function refcountBalance(k: Kernel): Violation | null {
     const f = head & 1 ? head >>> 1 : g.pfn;
     held.set(f, (held.get(f) ?? 0) + g.refs);
   }
+  for (const h of k.ghost.held) held.set(h.pfn, (held.get(h.pfn) ?? 0) + h.refs);
   for (let f = 0; f < mem.frames; f++) {
     const count = mem.words[k.memmap.field(f, '_refcount')] | 0;
     const use = mem.use[f];
@@ -44,11 +46,12 @@ export function refcountBalance(k: Kernel): Violation | null {
       continue;
     }
     if (use.kind !== 'data' || mem.words[k.memmap.field(f, 'compound_head')] & 1) continue;
-    const expected = (mappings.get(f) ?? 0) + (held.get(f) ?? 0);
+    const swapcache = mem.words[k.memmap.field(f, 'flags')] & PG_swapcache ? 1 << (mem.words[k.memmap.field(f, 'order')] | 0) : 0;
+    const expected = (mappings.get(f) ?? 0) + (held.get(f) ?? 0) + swapcache;
     if (count > expected)
-      return new Violation('refcount', `leak: folio ${f} has refcount ${count} but only ${expected} mappings and GUP references`);
+      return new Violation('refcount', `leak: folio ${f} has refcount ${count} but only ${expected} mappings, swap-cache and GUP references`);
     if (count < expected)
-      return new Violation('refcount', `folio ${f} has refcount ${count}, fewer than its ${expected} mappings and GUP references`);
+      return new Violation('refcount', `folio ${f} has refcount ${count}, fewer than its ${expected} mappings, swap-cache and GUP references`);
   }
   return null;
 }

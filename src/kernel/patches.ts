@@ -14,12 +14,26 @@ export interface Patch {
 }
 
 export const PATCHES: Record<string, Patch> = {
+  'gup-speculative-ref': {
+    name: 'gup-speculative-ref',
+    commit: '2667f50e8b81',
+    title: 'mm: introduce a general RCU get_user_pages_fast()',
+    release: 'v3.18',
+    effect: 'GUP-fast takes its reference with add-unless-zero (fails on a free or frozen folio) instead of get_page()',
+  },
   'gup-pte-recheck': {
     name: 'gup-pte-recheck',
     commit: '2667f50e8b81',
     title: 'mm: introduce a general RCU get_user_pages_fast()',
     release: 'v3.18',
-    effect: 'gup_fast_pte_range takes its reference with add-unless-zero and re-reads the pte after it',
+    effect: 'gup_fast_pte_range re-reads the pte after taking the reference and backs off if it changed',
+  },
+  'gup-folio-recheck': {
+    name: 'gup-folio-recheck',
+    commit: 'c24d37322548',
+    title: 'mm/gup: fix try_grab_compound_head() race with split_huge_page()',
+    release: 'v5.13',
+    effect: 'try_get_folio rechecks that the page still belongs to the folio it referenced, else puts it and retries',
   },
   'gup-pmd-recheck': {
     name: 'gup-pmd-recheck',
@@ -34,6 +48,22 @@ export const PATCHES: Record<string, Patch> = {
     title: "powerpc/64s/radix: don't need to broadcast IPI for radix pmd collapse flush",
     release: 'v6.0',
     effect: 'radix__pmdp_collapse_flush no longer calls serialize_against_pte_lookup (the IPI)',
+  },
+  'gup-seqcount': {
+    name: 'gup-seqcount',
+    commit: 'proposal (Linus Torvalds, 2022)',
+    title: 'GUP-fast: a sequence count bumped by page-replacing paths instead of disabling interrupts',
+    release: 'proposal',
+    effect:
+      'gup_fast samples mm->replace_seq, walks with IRQs on, and undoes its pins if the count moved; collapse_huge_page and ' +
+      'shrink_folio_list bump it (odd while they replace) around clearing the entry',
+  },
+  'seqcount-late-bump': {
+    name: 'seqcount-late-bump',
+    commit: 'proposal variant',
+    title: 'the gup-seqcount writer side bumps the count only around installing the new entry',
+    release: 'proposal',
+    effect: 'collapse_huge_page enters the seqcount write section after isolating and copying, just before set_pmd_at',
   },
   'khugepaged-sync-ipi': {
     name: 'khugepaged-sync-ipi',

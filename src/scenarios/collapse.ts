@@ -14,7 +14,7 @@ import { bootFor, makeWorld } from './world.js';
 
 const QUESTION = 'Can GUP-fast return a 4K page that khugepaged has just copied into a THP and discarded?';
 
-function build(config: ScenarioConfig) {
+export function build(config: ScenarioConfig) {
   const k = bootFor(config, { cpus: 2, mmCpus: [0] });
   const start = k.machine.geometry.size(2); // the second PMD range: PMD-aligned, not address 0
   mapAnonSmall(k, start, k.machine.geometry.entries(1));

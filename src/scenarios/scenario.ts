@@ -12,6 +12,8 @@ export interface ScenarioConfig {
   kernel: string;
   /** patch changes on top of the kernel profile: '+name' adds, '-name' reverts */
   patches: string[];
+  /** guards turned off for mutation testing (src/kernel/guards.ts) */
+  mutations?: string[];
 }
 
 export interface Scenario {

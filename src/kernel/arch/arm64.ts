@@ -13,10 +13,19 @@ const __flush_tlb_range = kfunc('__flush_tlb_range', function* (_k: Ctx, start: 
   yield { op: 'tlbi_broadcast', start, end };
 });
 
+/** arch_tlbbatch_add_pending: __flush_tlb_range_nosync — the TLBI is issued now, without the DSB. */
+const arch_tlbbatch_add_pending = kfunc('arch_tlbbatch_add_pending', function* (_k: Ctx, start: number, end: number): Program<void> {
+  yield { op: 'tlbi_broadcast', start, end };
+});
+
+/** arch_tlbbatch_flush: dsb(ish) — waits for the broadcast invalidations; no step in an SC model. */
+function* arch_tlbbatch_flush(_k: Ctx): Program<void> {}
+
 export const arm64: Arch = {
   name: 'arm64',
   description: 'broadcast TLBI (no IPI); page tables freed through RCU',
   rcuTableFree: true,
   flush_tlb_range: __flush_tlb_range,
+  tlbbatch: { should_defer: () => true, add_pending: arch_tlbbatch_add_pending, flush: arch_tlbbatch_flush },
   ...entry64,
 };

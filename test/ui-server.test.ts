@@ -1,10 +1,12 @@
 /** Per-step snapshots, the viewer's trace bundles, and its server (no browser). */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { check } from '../src/explore/check.js';
 import type { Snapshot } from '../src/kernel/snapshot.js';
 import { findScenario } from '../src/scenarios/catalog.js';
@@ -190,4 +192,27 @@ test('a verified scenario with an exhibit shows the observation, with its messag
   assert.equal(t.violation!.step, t.steps.length);
   assert.equal(t.states[1]!.cpus[0].irqOn, false);
   assert.equal(t.states[2]!.cpus[0].irqOn, true);
+});
+
+test('mmrace ui <id> serves on 127.0.0.1 and says where', async () => {
+  const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+  const child = spawn(process.execPath, [cli, 'ui', 'collapse/x86-64-pmd-recheck', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const url = await new Promise<string>((ok, fail) => {
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        const m = /serving on (http:\/\/127\.0\.0\.1:(\d+)\/)/.exec(out);
+        if (m) ok(m[1]);
+      });
+      child.on('exit', (code) => fail(new Error(`exited ${code}: ${out}`)));
+      setTimeout(() => fail(new Error(`no URL printed: ${out}`)), 60_000);
+    });
+    const port = Number(new URL(url).port);
+    const api = JSON.parse((await get(port, '/api/trace')).body);
+    assert.equal(api.id, 'collapse/x86-64-pmd-recheck');
+    assert.equal(api.verdict, 'verified');
+  } finally {
+    child.kill();
+  }
 });

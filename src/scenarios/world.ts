@@ -5,6 +5,7 @@ import type { World } from '../explore/runtime.js';
 import { archByName } from '../kernel/arch/index.js';
 import { type BootConfig, boot } from '../kernel/boot.js';
 import { symbol } from '../kernel/introspect.js';
+import { snapshot } from '../kernel/snapshot.js';
 import { Ctx, type Kernel } from '../kernel/kernel.js';
 import { resolvePatches } from '../kernel/patches.js';
 import type { ScenarioConfig } from './scenario.js';
@@ -26,5 +27,6 @@ export function makeWorld(k: Kernel, programs: Array<{ name: string; cpu: number
     symbol: (addr) => symbol(k, addr),
     finalCheck: () => finalOracles(k),
     observations: () => k.ghost.observations,
+    snapshot: () => snapshot(k),
   };
 }

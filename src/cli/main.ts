@@ -15,9 +15,20 @@ import { LAYOUTS, PATHS } from '../scenarios/paths.js';
 import type { Scenario } from '../scenarios/scenario.js';
 import { markdownTable, verdictTable } from './format.js';
 import { runJobs } from './run.js';
+import { bundleFor, registerScenarioFileLoader } from '../ui/bundle.js';
+import { serveUi } from '../ui/server.js';
+import { loadScenarioFile } from '../scenarios/file.js';
 import { type Job, type TraceFile, readTrace, resolveTarget, traceJob } from './scenarios.js';
 
 class UsageError extends Error {}
+
+registerScenarioFileLoader((path) => loadScenarioFile(path)); // mmrace ui <scenario.yaml>
+
+/** check --json leaves out each step's state snapshot (ten times the size of the rest); the
+ * trace from `explain --format json` keeps them, and `mmrace ui` replays what it shows. */
+function withoutStates(key: string, value: unknown): unknown {
+  return key === 'state' ? undefined : value;
+}
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -203,7 +214,7 @@ searchFlags(
     const jobs = CATALOG.map((s) => resolveTarget(s.id, { arch: o.arch, kernel: o.kernel, patches: o.patch }));
     const out = await runJobs(jobs.map((j) => j.job), { check: opts, progress: o.progress, json: o.json });
     const results = out.results.map((x) => x.result);
-    if (o.json) console.log(JSON.stringify(results, null, 2));
+    if (o.json) console.log(JSON.stringify(results, withoutStates, 2));
     else console.log(verdictTable(results, new Map(CATALOG.map((s) => [s.id, s.question]))));
     if (out.interrupted) {
       if (!o.json) console.log(`interrupted: ${results.length} of ${jobs.length} rows checked`);
@@ -223,8 +234,8 @@ searchFlags(
     return;
   }
   const r = one.result;
-  if (o.saveTrace && one.trace) writeFileSync(o.saveTrace, JSON.stringify(one.trace, null, 2) + '\n');
-  if (o.json) console.log(JSON.stringify({ ...r, trace: one.trace }, null, 2));
+  if (o.saveTrace && one.trace) writeFileSync(o.saveTrace, JSON.stringify(one.trace, withoutStates, 2) + '\n');
+  if (o.json) console.log(JSON.stringify({ ...r, trace: one.trace }, withoutStates, 2));
   else {
     console.log(summary(r, scenario));
     if (one.trace) {
@@ -306,6 +317,45 @@ program
         `${t.id}: replayed ${t.schedule.length} steps but got ${exec.violation ? `${exec.violation.property}: ${exec.violation.message}` : 'no violation'}; the trace recorded ${t.violation.property}: ${t.violation.message}`,
       );
     process.exitCode = same ? 1 : 2;
+  });
+
+function port(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number (0 picks a free one)');
+  return n;
+}
+
+program
+  .command('ui')
+  .description('serve the trace viewer on 127.0.0.1: a catalog id (checked first), a trace file (.json) or a scenario file (.yaml)')
+  .argument('<target>', 'catalog id, trace.json (explain --format json, check --json) or scenario.yaml')
+  .option('--port <n>', 'port to listen on (0: any free port)', port, 0)
+  .option('--max-executions <n>', 'stop after this many executions (verdict unknown)', positiveInt)
+  .option('--time-limit <seconds>', 'stop after this long (verdict unknown)', positiveSeconds)
+  .option('--json', 'print the traces the viewer would show (steps and per-step state) instead of serving them')
+  .action((target: string, o: { port: number; maxExecutions?: number; timeLimit?: number; json?: boolean }) => {
+    let bundle;
+    try {
+      bundle = bundleFor(target, checkOptions(o));
+    } catch (err) {
+      if (err instanceof InputError) throw err;
+      throw new UsageError((err as Error).message);
+    }
+    if (o.json) {
+      console.log(JSON.stringify(bundle));
+      return;
+    }
+    serveUi(bundle, { port: o.port }).then(
+      (s) => {
+        const t = bundle.traces[0];
+        console.log(`${bundle.id}: ${bundle.verdict ?? bundle.origin}; ${t.label}, ${t.steps.length} steps`);
+        console.log(`mmrace ui: serving on ${s.url}  (Ctrl-C to stop)`);
+      },
+      (err: Error) => {
+        console.error(`mmrace ui: ${err.message}`);
+        process.exit(3);
+      },
+    );
   });
 
 program.parseAsync().catch((err: unknown) => {

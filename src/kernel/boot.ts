@@ -156,3 +156,24 @@ export function setAnonExclusive(k: Kernel, pfn: number): void {
 function addVma(k: Kernel, start: number, end: number): void {
   k.vmas.push({ start, end, anon_vma: k.anonVma });
 }
+
+import { PUD } from '../machine/mmu.js';
+
+/**
+ * A device-dax range (drivers/dax/device.c, align = PUD_SIZE) at `start` (PUD-aligned): the
+ * device memory is a naturally aligned block of frames tagged 'device' (ZONE_DEVICE: no
+ * refcounting by the mapping paths of that era), and a shared VMA covering one PUD. When
+ * `mapped`, the huge pud is already installed, as an earlier __dev_dax_pud_fault left it
+ * (`entry` is that pud value). Returns the device's first pfn.
+ */
+export function mapDevDax(k: Kernel, start: number, mapped: boolean, entry: (pfn: number) => number): number {
+  const g = k.machine.geometry;
+  if (g.folded(PUD)) throw new Error('mapDevDax needs an unfolded pud level');
+  const order = g.bits[PMD] + g.bits[PTE]; // a PUD leaf maps a whole pmd table's worth of pages
+  const pfn = k.machine.mem.alloc(order, { kind: 'device' });
+  if (pfn < 0) throw new Error('mapDevDax: no room for the device range');
+  const at = entryFor(k, start, PUD);
+  if (mapped) k.machine.mem.write(at, 2, entry(pfn));
+  addVma(k, start, start + g.size(PUD));
+  return pfn;
+}

@@ -72,6 +72,16 @@ export const PATCHES: Record<string, Patch> = {
     release: 'v6.1',
     effect: 'collapse_huge_page calls tlb_remove_table_sync_one() after pmdp_collapse_flush',
   },
+  'pagewalk-pud-read-once': {
+    name: 'pagewalk-pud-read-once',
+    commit: 'RFC, never merged: Jason Gunthorpe, 2020-03-13; reposted as [RFC PATCH v2 01/30] <20200928175428.4110504-2-zi.yan@sent.com>',
+    title: 'mm/pagewalk: use READ_ONCE when reading the PUD entry unlocked',
+    release: 'proposal',
+    effect:
+      'walk_pud_range reads *pudp once with READ_ONCE (again after split_huge_pud), passes the value to pud_entry ' +
+      '(which rechecks it under the pud lock and returns ACTION_AGAIN if it changed) and to walk_pmd_range, whose ' +
+      'pmd_offset derives the table from that value instead of re-reading *pudp',
+  },
 };
 
 /** Kernel profiles: a release has every patch that first appeared in it or before it

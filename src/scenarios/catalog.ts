@@ -1,11 +1,12 @@
 /** The built-in catalog: every row of every family. */
 import { collapse } from './collapse.js';
+import { pudWalk } from './pud-walk.js';
 import { reclaim } from './reclaim.js';
+import type { Scenario } from './scenario.js';
 import { seqcount } from './seqcount.js';
 import { split } from './split.js';
-import type { Scenario } from './scenario.js';
 
-export const CATALOG: Scenario[] = [...collapse, ...reclaim, ...split, ...seqcount];
+export const CATALOG: Scenario[] = [...collapse, ...reclaim, ...split, ...pudWalk, ...seqcount];
 
 export function findScenario(id: string): Scenario | undefined {
   return CATALOG.find((s) => s.id === id);

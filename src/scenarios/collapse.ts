@@ -4,11 +4,14 @@
  * collapse"; bedf03416913; Jann Horn's 2ba99c5e0881.)
  *
  * CPU 0 runs the process: pin_user_pages_fast(FOLL_PIN | FOLL_WRITE) of the first page of a
- * PMD range mapped by small pages. CPU 1 runs khugepaged collapsing that range.
+ * PMD range mapped by small pages. CPU 1 runs khugepaged collapsing that range. With
+ * `config.cpus` > 2, the extra CPUs run the process too, each pinning its own page of the range.
  */
 import { z } from 'zod';
 import { khugepaged_collapse } from '../kernel/mm/khugepaged.js';
 import './builtins.js';
+import { Geometry, PAGE_SIZE, PMD, PTE } from '../machine/mmu.js';
+import { DEFAULT_GEOMETRY } from '../kernel/boot.js';
 import { Address, type ScenarioSpec, buildFromSpec, definePath, resolveSpec } from './paths.js';
 import type { Scenario, ScenarioConfig } from './scenario.js';
 
@@ -19,19 +22,42 @@ definePath('khugepaged_collapse', {
   run: (c, a) => khugepaged_collapse(c, a.addr),
 });
 
-/** The second PMD range (PMD-aligned, not address 0) of the default geometry, mapped by small
- * pages; CPU 0 pins its first page, CPU 1 collapses it. Also examples/collapse.yaml. */
-export const SPEC: ScenarioSpec = {
-  map: [{ 'anon-small': { at: 0x4000 } }],
-  cpus: [{ gup_fast: { addr: 0x4000, pages: 1, flags: ['FOLL_PIN', 'FOLL_WRITE'] } }, { khugepaged_collapse: { addr: 0x4000 } }],
-};
-
 const QUESTION = 'Can GUP-fast return a 4K page that khugepaged has just copied into a THP and discarded?';
 
-let resolved: ReturnType<typeof resolveSpec> | undefined;
+/** The second PMD range (PMD-aligned, not address 0) mapped by small pages; CPU 0 pins its first
+ * page, CPU 1 collapses it, CPUs 2.. pin the next pages. With the default geometry and two CPUs
+ * this is examples/collapse.yaml. */
+export function specFor(config: ScenarioConfig): ScenarioSpec {
+  const g = new Geometry(config.geometry ?? DEFAULT_GEOMETRY);
+  const start = g.size(PMD);
+  const npages = g.entries(PTE);
+  const cpus = config.cpus ?? 2;
+  const pin = (i: number) => ({ gup_fast: { addr: start + (i % npages) * PAGE_SIZE, pages: 1, flags: ['FOLL_PIN', 'FOLL_WRITE'] } });
+  return {
+    frames: 24 + 8 * k_extra(config),
+    map: [{ 'anon-small': { at: start } }],
+    cpus: [pin(0), { khugepaged_collapse: { addr: start } }, ...Array.from({ length: cpus - 2 }, (_, i) => pin(i + 1))],
+    // the walkers' threads first, then khugepaged's (the order DPOR tries them in)
+    threadOrder: [0, ...Array.from({ length: cpus - 2 }, (_, i) => i + 2), 1],
+  };
+}
+
+const resolved = new Map<string, { spec: ScenarioSpec; r: ReturnType<typeof resolveSpec> }>();
 export function build(config: ScenarioConfig) {
-  resolved ??= resolveSpec(SPEC);
-  return buildFromSpec(SPEC, config, resolved);
+  const key = JSON.stringify([config.cpus, config.geometry]);
+  let e = resolved.get(key);
+  if (!e) {
+    const spec = specFor(config);
+    e = { spec, r: resolveSpec(spec) };
+    resolved.set(key, e);
+  }
+  return buildFromSpec(e.spec, config, e.r);
+}
+
+/** Frames beyond the default a larger geometry needs (a THP of 2^bits pages, and the copies). */
+function k_extra(config: ScenarioConfig): number {
+  const bits = config.geometry?.bits.pte ?? 2;
+  return Math.max(0, (1 << bits) - 4) * 2;
 }
 
 function row(variant: string, expect: Scenario['expect'], source: string, config: ScenarioConfig, question = QUESTION): Scenario {

@@ -135,6 +135,9 @@ export interface ScenarioSpec {
   map: Array<Record<string, unknown>>;
   /** one program per CPU, CPU 0 first: { pathName: args } */
   cpus: Array<Record<string, unknown>>;
+  /** CPU indices in the order their threads are created, which is the order the explorer tries
+   * them in (default 0, 1, 2, ...); the catalog uses it to keep a family's exploration order */
+  threadOrder?: number[];
 }
 
 /** One registry reference: an object with exactly one key, the name. */
@@ -210,7 +213,7 @@ function named(e: Record<string, unknown>, at: Array<string | number>): [string,
 /** Boot, lay out memory, check arguments against it, give one program per CPU. */
 export function buildFromSpec(spec: ScenarioSpec, config: ScenarioConfig, resolved = resolveSpec(spec)): World {
   const mmCpus = resolved.cpus.flatMap((c, i) => (c.def.process ? [i] : []));
-  const k = bootFor(config, { cpus: resolved.cpus.length, mmCpus, geometry: geometryOf(spec), frames: spec.frames });
+  const k = bootFor(config, { cpus: resolved.cpus.length, mmCpus, geometry: config.geometry ?? geometryOf(spec), frames: spec.frames });
   const env = new Env(k);
   const space = k.machine.geometry.size(PGD) * k.machine.geometry.entries(PGD);
   const wrap = <T>(at: Array<string | number>, f: () => T): T => {
@@ -234,9 +237,13 @@ export function buildFromSpec(spec: ScenarioSpec, config: ScenarioConfig, resolv
     env.regions.push(region);
   }
   for (const c of resolved.cpus) wrap(c.at, () => c.def.check?.(c.args, env));
+  const order = spec.threadOrder ?? resolved.cpus.map((_, i) => i);
   return makeWorld(
     k,
-    resolved.cpus.map((c, i) => ({ name: `cpu${i}`, cpu: i, run: (ctx: Ctx) => c.def.run(ctx, c.args, env) })),
+    order.map((i) => {
+      const c = resolved.cpus[i];
+      return { name: `cpu${i}`, cpu: i, run: (ctx: Ctx) => c.def.run(ctx, c.args, env) };
+    }),
   );
 }
 

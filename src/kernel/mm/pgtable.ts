@@ -121,7 +121,7 @@ export function* store64(_k: Ctx, p: TablePtr, v: number): Program<void> {
 }
 
 /** A swap pte (swp_entry_to_pte): not present, the swap slot in the pfn field, marked. */
-export const _PAGE_SWP_MARK = 0x400;
+export const _PAGE_SWP_MARK = 0x100;
 export function mk_swap_pte(slot: number): number {
   return mkEntry(slot, _PAGE_SWP_MARK);
 }
@@ -160,3 +160,23 @@ export function levelName(level: number): string {
 }
 
 export { PMD, PTE };
+
+/** pud_none: x86-64 (the KNL erratum mask aside) tests the whole entry. */
+export const pud_none = (v: number): boolean => v === 0;
+export const pud_present = present;
+/** pud_leaf / pud_large (x86): a present entry with the PSE bit. */
+export const pud_leaf = (v: number): boolean => present(v) && leaf(v);
+
+/**
+ * The plain `X_offset(parentp, addr)` of a walker that holds a pointer, not a value
+ * (pud_offset(p4dp), pmd_offset(pudp), ...): it dereferences *parentp again (`deref`, one
+ * shared load) and derives the child table from the value that load returns. On a folded
+ * level the kernel's offset returns the parent pointer itself (pgtable-nop4d.h: `(p4d_t *)pgd`),
+ * so the entry stays in the parent's table memory: no load here, and later reads of the child
+ * entry read that memory.
+ */
+export function* offset_plain(k: Ctx, level: number, parentp: EntryPtr, addr: number): Program<EntryPtr> {
+  if (k.kernel.machine.geometry.folded(level)) return parentp;
+  const parent = yield* deref(k, parentp);
+  return offset_lockless(k, level, parent, addr);
+}

@@ -38,7 +38,7 @@ export interface TableSnap {
   entries: EntrySnap[];
 }
 
-export type PageUse = 'free' | 'data' | 'table' | 'reserved';
+export type PageUse = 'free' | 'data' | 'table' | 'reserved' | 'device';
 
 export interface PageSnap {
   pfn: number;

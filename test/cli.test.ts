@@ -46,7 +46,7 @@ test('list: the catalog, as text and JSON', () => {
 test('list --paths / --patches / --arches: the registry a scenario file can name', () => {
   const p = run('list', '--paths');
   assert.equal(p.status, 0);
-  for (const n of ['anon-small', 'anon-thp', 'gup_fast', 'khugepaged_collapse', 'kswapd', 'alloc_page', 'deferred_split']) assert.ok(p.out.includes(n), n);
+  for (const n of ['anon-small', 'anon-thp', 'dev-dax', 'gup_fast', 'khugepaged_collapse', 'kswapd', 'alloc_page', 'deferred_split', 'mincore', 'dev_dax_touch']) assert.ok(p.out.includes(n), n);
   const pj = JSON.parse(run('list', '--paths', '--json').out) as Array<{ name: string; args: string[] }>;
   assert.deepEqual(pj.find((x) => x.name === 'gup_fast')!.args, ['addr', 'pages', 'flags']);
   assert.match(run('list', '--patches').out, /gup-pmd-recheck\s+v6\.0\s+70cbc3cc78a9/);
@@ -88,7 +88,7 @@ test('check <file.yaml>: the collapse example, and --kernel/--arch/--patch chang
 });
 
 test('every example checks to its stated expectation', () => {
-  for (const f of ['collapse.yaml', 'reclaim.yaml', 'split.yaml', 'seqcount.yaml']) {
+  for (const f of ['collapse.yaml', 'reclaim.yaml', 'split.yaml', 'seqcount.yaml', 'pud-walk.yaml']) {
     const r = run('check', EX(f), '--no-minimize', '--json');
     const j = JSON.parse(r.out);
     assert.equal(j.verdict, j.expect, f);

@@ -16,8 +16,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TMP = mkdtempSync(join(tmpdir(), 'mmrace-file-'));
 
 test('registry: every family path and layout is registered once', () => {
-  assert.deepEqual([...LAYOUTS.keys()].sort(), ['anon-small', 'anon-thp']);
-  for (const p of ['gup_fast', 'khugepaged_collapse', 'kswapd', 'alloc_page', 'deferred_split']) assert.ok(PATHS.has(p), p);
+  assert.deepEqual([...LAYOUTS.keys()].sort(), ['anon-small', 'anon-thp', 'dev-dax']);
+  for (const p of ['gup_fast', 'khugepaged_collapse', 'kswapd', 'alloc_page', 'deferred_split', 'mincore', 'hmm_range_fault', 'dev_dax_touch', 'madvise_dontneed']) assert.ok(PATHS.has(p), p);
 });
 
 const SAME: Array<[string, string]> = [
@@ -25,6 +25,7 @@ const SAME: Array<[string, string]> = [
   ['reclaim.yaml', 'reclaim/arm64-no-pte-recheck'],
   ['split.yaml', 'split/pte-mapped-arm64-no-folio-recheck'],
   ['seqcount.yaml', 'seqcount/collapse-late-bump'],
+  ['pud-walk.yaml', 'pud-walk/rereads'],
 ];
 
 for (const [file, id] of SAME) {
@@ -37,6 +38,14 @@ for (const [file, id] of SAME) {
     assert.deepEqual(a.trace!.schedule, b.trace!.schedule);
   });
 }
+
+test('the collapse family builds from the registry, with extra walker CPUs and a larger geometry', () => {
+  const base = findScenario('collapse/arm64-no-recheck')!;
+  const r = check({ ...base, config: { ...base.config, cpus: 3 } }, { noMinimize: true });
+  assert.equal(r.verdict, 'violated');
+  const g = check({ ...base, config: { ...base.config, geometry: { bits: { pgd: 1, p4d: 0, pud: 1, pmd: 1, pte: 3 } } } }, { noMinimize: true });
+  assert.equal(g.verdict, 'violated');
+});
 
 test('overrides: --arch/--kernel replace, --patch appends; an override error names the flag', () => {
   const s = loadScenarioFile(join(ROOT, 'examples/collapse.yaml'), { arch: 'x86-64', kernel: 'v6.1', patches: ['-gup-pmd-recheck'] });

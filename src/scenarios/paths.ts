@@ -50,6 +50,8 @@ export interface Region {
   pfns: number[];
   /** head pfn of a THP */
   head?: number;
+  /** what a family's paths need to know about the region (the dev_dax device, the vma, ...) */
+  extra?: Record<string, unknown>;
 }
 
 /** What `check` and `run` see: the booted kernel with its layout. */

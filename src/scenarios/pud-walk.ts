@@ -44,6 +44,11 @@ import { sys_mincore } from '../kernel/mm/mincore.js';
 import type { Program } from '../machine/effects.js';
 import type { Scenario, ScenarioConfig } from './scenario.js';
 import { bootFor, makeWorld } from './world.js';
+import { z } from 'zod';
+import type { Vma } from '../kernel/mm/mm_types.js';
+import { PAGE_SIZE } from '../machine/mmu.js';
+import './builtins.js';
+import { Address, ArgError, type Env, defineLayout, definePath, hexs } from './paths.js';
 
 const QUESTION =
   'Can the page walker (mmap_lock for read) treat a huge pud that a concurrent dev_dax PUD fault installs as a pmd table pointer?';
@@ -114,3 +119,68 @@ export const pudWalkProbes: Scenario[] = [
   row('rereads-hmm-zap', 'violated', 'model probe: the 2020 walker with hmm_range_fault, a concurrent MADV_DONTNEED zap and a refault',
     { arch: 'x86-64', kernel: 'v5.8', patches: [] }, { user: 'hmm', zapper: true }),
 ];
+
+// Registry entries (scenario files and the typed API): see src/scenarios/paths.ts.
+defineLayout('dev-dax', {
+  description: 'a device-dax VMA covering one PUD range (align = PUD_SIZE); mapped: an earlier fault installed its huge pud',
+  words: ['at'],
+  args: z.object({ at: Address, mapped: z.boolean().default(true) }).strict(),
+  apply(k, a) {
+    const g = k.machine.geometry;
+    if (g.folded(3)) throw new ArgError([], 'dev-dax needs an unfolded pud level (geometry.pud >= 1)');
+    if (a.at % g.size(3)) throw new ArgError(['at'], `${hexs(a.at)} is not PUD-aligned (a multiple of ${hexs(g.size(3))})`);
+    const dev: DevDax = { pfn: mapDevDax(k, a.at, a.mapped, (pfn) => mk_devmap_pud(pfn, true)) };
+    const vma = k.vmas[k.vmas.length - 1];
+    return { layout: 'dev-dax', start: a.at, end: a.at + g.size(3), pfns: [], extra: { dev, vma } };
+  },
+});
+
+function daxAt(env: Env, addr: number, field: string[]): { dev: DevDax; vma: Vma; start: number; end: number } {
+  const r = env.requireRange(addr - (addr % PAGE_SIZE), 1, field);
+  if (r.layout !== 'dev-dax') throw new ArgError(field, `${hexs(addr)} is mapped by ${r.layout}, not by a dev-dax range`);
+  return { ...(r.extra as { dev: DevDax; vma: Vma }), start: r.start, end: r.end };
+}
+
+definePath('mincore', {
+  description: 'sys_mincore over the dev-dax range at addr: walk_page_range with a pmd_entry-only walker (mmap_lock for read)',
+  process: true,
+  args: z.object({ addr: Address }).strict(),
+  check: (a, env) => void daxAt(env, a.addr, ['addr']),
+  run: (c, a, env) => {
+    const d = daxAt(env, a.addr, ['addr']);
+    return sys_mincore(c, d.start, d.end - d.start);
+  },
+});
+
+definePath('hmm_range_fault', {
+  description: 'hmm_range_fault over the dev-dax range at addr: a pud_entry that locks, rechecks and reports the leaf',
+  process: true,
+  args: z.object({ addr: Address }).strict(),
+  check: (a, env) => void daxAt(env, a.addr, ['addr']),
+  run: (c, a, env) => {
+    const d = daxAt(env, a.addr, ['addr']);
+    return hmm_range_fault(c, d.start, d.end);
+  },
+});
+
+definePath('dev_dax_touch', {
+  description: 'a user access to the dev-dax range at addr; a miss takes the dev_dax PUD fault (mmap_lock for read)',
+  process: true,
+  args: z.object({ addr: Address, write: z.boolean().default(true) }).strict(),
+  check: (a, env) => void daxAt(env, a.addr, ['addr']),
+  run: (c, a, env) => {
+    const d = daxAt(env, a.addr, ['addr']);
+    return dev_dax_user_touch(c, d.dev, d.vma, a.addr, a.write);
+  },
+});
+
+definePath('madvise_dontneed', {
+  description: 'madvise(MADV_DONTNEED) over the dev-dax range at addr (mmap_lock for read): zaps the pud',
+  process: true,
+  args: z.object({ addr: Address }).strict(),
+  check: (a, env) => void daxAt(env, a.addr, ['addr']),
+  run: (c, a, env) => {
+    const d = daxAt(env, a.addr, ['addr']);
+    return madvise_dontneed(c, d.vma, d.start, d.end - d.start);
+  },
+});

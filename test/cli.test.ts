@@ -180,6 +180,22 @@ test('explain of a verified row has no counterexample; replay of an edited trace
   assert.match(s.out, /does not replay on this model/);
 });
 
+test('ui takes a scenario file (through the same loader), and reports its errors the same way', () => {
+  const r = run('ui', EX('split.yaml'), '--json');
+  assert.equal(r.status, 0, r.err);
+  const b = JSON.parse(r.out);
+  assert.deepEqual([b.id, b.verdict], ['split/example', 'violated']);
+  bad(run('ui', file('ui-bad.yaml', GOOD('  - gup_fast: {addr: 0x4001}\n')), '--json'), /ui-bad\.yaml:5:22: cpus\[0\]\.gup_fast\.addr: 0x4001 is not page-aligned/);
+});
+
+test('explain --json is the trace, like --format json', () => {
+  const r = run('explain', 'split/pte-mapped-arm64-no-folio-recheck', '--json', '--no-minimize');
+  assert.equal(r.status, 1);
+  const t = JSON.parse(r.out);
+  assert.equal(t.format, 'mmrace-trace');
+  assert.deepEqual(t.origin, { catalog: 'split/pte-mapped-arm64-no-folio-recheck' });
+});
+
 // --- progress bar and Ctrl-C ---------------------------------------------------------------
 test('--progress shows executions, rate and elapsed time on runs over a second; --json alone shows none', () => {
   const r = run('check', 'collapse/arm64-pmd-recheck', '--strategy', 'random', '--max-executions', '3000', '--progress');

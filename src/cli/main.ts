@@ -256,6 +256,7 @@ searchFlags(
     .option('--full', 'show every step, not only the racing ones'),
 ).action(async (target: string, o: SearchOpts & { format: string; full?: boolean }) => {
   if (!FORMATS.includes(o.format)) throw new UsageError(`--format must be table, commit, markdown or json, not '${o.format}'`);
+  if (o.json) o.format = 'json'; // --json everywhere: for explain it is the trace
   if (/\.json$/i.test(target)) {
     const t = readTrace(target);
     const { scenario } = traceJob(t);

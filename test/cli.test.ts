@@ -205,6 +205,26 @@ test('--progress shows executions, rate and elapsed time on runs over a second; 
 });
 
 /** Run with --progress and send SIGINT once stderr shows `when` (the search is under way). */
+test('without a TTY there is no bar unless --progress; --no-progress wins over nothing else', () => {
+  const plain = run('check', 'collapse/arm64-pmd-recheck', '--strategy', 'random', '--max-executions', '3000');
+  assert.equal(plain.err, '', 'stderr is not a TTY here: no bar');
+  const off = run('check', 'collapse/arm64-pmd-recheck', '--strategy', 'random', '--max-executions', '3000', '--no-progress');
+  assert.equal(off.err, '');
+});
+
+test('explain: the table (120 columns) for a file, --full shows every step', () => {
+  const t = run('explain', EX('split.yaml'), '--no-minimize');
+  assert.equal(t.status, 1);
+  assert.match(t.out, /^Can GUP-fast on a THP being split/);
+  assert.match(t.out, /split\/example \(arm64, kernel v6\.18 -gup-folio-recheck\)/);
+  assert.match(t.out, /REFCOUNT: /);
+  const width = Math.max(...t.out.split('\n').map((l) => l.length));
+  assert.ok(width > 72 && width <= 120, `table width ${width}`);
+  const full = run('explain', EX('split.yaml'), '--no-minimize', '--full');
+  assert.ok(full.out.split('\n').length > t.out.split('\n').length, '--full shows more rows');
+  assert.doesNotMatch(full.out, /\(\d+ steps?\)/, 'nothing folded');
+});
+
 function interrupt(args: string[], when: RegExp): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
     const c = spawn(process.execPath, [MAIN, ...args, '--progress'], { cwd: TMP });

@@ -80,7 +80,7 @@ test('check <file.yaml>: the collapse example, and --kernel/--arch/--patch chang
   const x86 = run('check', EX('collapse.yaml'), '--arch', 'x86-64');
   assert.equal(x86.status, 0);
   assert.match(x86.out, /x86-64, kernel v5\.19/);
-  const v61 = run('check', EX('collapse.yaml'), '--kernel', 'v6.1', '--patch', '-gup-pmd-recheck');
+  const v61 = run('check', EX('collapse.yaml'), '--kernel', 'v6.1', '--patch', '-gup-pmd-recheck'); // a value starting with '-'
   assert.equal(v61.status, 0, 'the v6.1 sync IPI alone closes it');
   assert.match(v61.out, /kernel v6\.1 -gup-pmd-recheck/);
   const ppc = run('check', 'collapse/powerpc-ipi-no-recheck', '--patch', '+ppc-radix-no-collapse-ipi', '--no-minimize');

@@ -365,6 +365,6 @@ program.parseAsync().catch((err: unknown) => {
     console.error(`mmrace: ${err.message}`);
     process.exit(3);
   }
-  console.error(err);
+  console.error(err); // a bug in mmrace, not bad input: the stack trace is for its developers
   process.exit(4);
 });

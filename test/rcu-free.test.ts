@@ -59,3 +59,19 @@ test('exhibit: a speculative reference lands on a data page freed by munmap and 
   assert.equal(exec.violation, null, 'no violation: the reference is dropped and the counts balance');
   assert.ok(exec.trace.some((x) => x.notes.some((n) => /recheck failed/.test(n))), 'the pte recheck backs off');
 });
+
+test('rcu-free: what holds each verified row up (guards turned off one at a time)', () => {
+  const mutated = (v: string, m: string) => {
+    const s = byId(v);
+    return check({ ...s, config: { ...s.config, mutations: [m] } });
+  };
+  // the fallback row goes through tlb_remove_table_one, whose IPI is what waits GUP-fast out
+  const fb = mutated('arm64-batch-alloc-fails', 'smp_call_function_many:wait');
+  assert.equal(fb.verdict, 'violated');
+  assert.equal(fb.property, 'pt-uaf');
+  assert.ok(fb.trace!.steps.some((x) => x.stack.includes('tlb_remove_table_one')));
+  // x86: the flush IPI waiting for IRQ-off GUP-fast
+  assert.equal(mutated('x86-64-ipi', 'smp_call_function_many:wait').property, 'pt-uaf');
+  // arm64 with RCU table free: the IRQ-off region is the RCU read-side section
+  assert.equal(mutated('arm64-rcu-table-free', 'gup_fast:irq_off').property, 'pt-uaf');
+});

@@ -12,6 +12,7 @@ import { type Ctx, kfunc } from '../kernel/kernel.js';
 import { FOLL_PIN, FOLL_WRITE, gup_fast_fallback } from '../kernel/mm/gup.js';
 import { __vm_munmap } from '../kernel/mm/mmap.js';
 import { alloc_pages } from '../kernel/mm/page_alloc.js';
+import { failTableBatchAlloc } from '../kernel/mm/mmu_gather.js';
 import { initVmaTree } from '../kernel/mm/vma_tree.js';
 import { PAGE_SIZE, PTE } from '../machine/mmu.js';
 import type { Program } from '../machine/effects.js';
@@ -28,8 +29,13 @@ const munmap_then_reuse = kfunc('munmap_then_reuse', function* (k: Ctx, start: n
   yield* alloc_pages(k, 0, { kind: 'table', level: PTE }); // pte_alloc_one for another mm
 });
 
-export function build(config: ScenarioConfig) {
+function builder(batchAllocFails: boolean) {
+  return (config: ScenarioConfig) => build(config, batchAllocFails);
+}
+
+export function build(config: ScenarioConfig, batchAllocFails = false) {
   const k = bootFor(config, { cpus: 2, mmCpus: [0, 1] });
+  if (batchAllocFails) failTableBatchAlloc(k);
   const start = k.machine.geometry.size(2); // the second PMD range
   mapAnonSmall(k, 0, 1); // a vma below: the pmd table stays (free_pgtables' floor)
   mapAnonSmall(k, start, 1);
@@ -43,8 +49,8 @@ export function build(config: ScenarioConfig) {
   ]);
 }
 
-function row(variant: string, expect: Scenario['expect'], source: string, config: ScenarioConfig): Scenario {
-  return { id: `rcu-free/${variant}`, family: 'rcu-free', variant, question: QUESTION, expect, source, config, build };
+function row(variant: string, expect: Scenario['expect'], source: string, config: ScenarioConfig, batchAllocFails = false): Scenario {
+  return { id: `rcu-free/${variant}`, family: 'rcu-free', variant, question: QUESTION, expect, source, config, build: builder(batchAllocFails) };
 }
 
 export const rcuFree: Scenario[] = [
@@ -55,4 +61,9 @@ export const rcuFree: Scenario[] = [
     { arch: 'arm64', kernel: 'v6.12', patches: [] }),
   row('x86-64-ipi', 'verified', 'x86-64 !PARAVIRT before a37259732a7d: the flush IPI waits for IRQ-off GUP-fast, then the tables are freed',
     { arch: 'x86-64', kernel: 'v6.12', patches: [] }),
+  row('x86-64-rcu-table-free', 'verified', 'x86-64 with PARAVIRT, or v6.15+ (a37259732a7d): the IPI flush and RCU table free',
+    { arch: 'x86-64-rcu', kernel: 'v6.12', patches: [] }),
+  row('arm64-batch-alloc-fails', 'verified',
+    'mm/mmu_gather.c tlb_remove_table_one: when the batch page cannot be allocated, tlb_remove_table_sync_one (an IPI, waited for) before the immediate free',
+    { arch: 'arm64', kernel: 'v6.12', patches: [] }, true),
 ];

@@ -1,7 +1,7 @@
 /** mm/mmu_gather.c */
 import type { Program } from '../../machine/effects.js';
 import { do_nothing, smp_call_function_many } from '../arch/common.js';
-import { Ctx, kfunc } from '../kernel.js';
+import { Ctx, type Kernel, kfunc, note } from '../kernel.js';
 
 /**
  * tlb_remove_table_sync_one: with CONFIG_MMU_GATHER_RCU_TABLE_FREE, smp_call_function(
@@ -29,8 +29,10 @@ export const tlb_remove_table_sync_one = kfunc('tlb_remove_table_sync_one', func
  *    batch and is freed by tlb_batch_pages_flush right after the TLB flush.
  *
  * Simplifications: the batch page of tlb_remove_table (__get_free_page(GFP_NOWAIT)) is not
- * taken from the machine's allocator and never fails, so the tlb_remove_table_one fallback is
- * not reached; batches never fill (MAX_GATHER_BATCH / MAX_TABLE_BATCH are far above the
+ * taken from the machine's allocator; a scenario can make it fail (failTableBatchAlloc, memory
+ * pressure) to reach the tlb_remove_table_one fallback, modeled in its pre-linux-next form
+ * (tlb_remove_table_sync_one's IPI, then an immediate free; linux-next queues the one table on
+ * call_rcu instead, not modeled); batches never fill (MAX_GATHER_BATCH / MAX_TABLE_BATCH are far above the
  * scenarios' few pages); inc/dec_tlb_flush_pending, mm_tlb_flush_nested, tlb_change_page_size,
  * tlb_start/end_vma and the delayed-rmap path (file pages only) are not modeled: no modeled
  * reader looks at them.
@@ -39,6 +41,19 @@ import { folio_put } from './swap.js';
 import { folio_ref_sub_and_test } from '../sync/refcount.js';
 import { free_frozen_pages } from './page_alloc.js';
 import { call_rcu } from '../sync/rcu.js';
+
+const batchAllocFails = new WeakSet<Kernel>();
+/** Scenario setup (not a step): every __get_free_page(GFP_NOWAIT) for a table batch fails. */
+export function failTableBatchAlloc(k: Kernel): void {
+  batchAllocFails.add(k);
+}
+
+/** tlb_remove_table_one (RCU table free, before linux-next's per-table call_rcu): the IPI that
+ * waits out IRQ-off walkers, then free the table now. */
+const tlb_remove_table_one = kfunc('tlb_remove_table_one', function* (k: Ctx, table: number): Program<void> {
+  yield* tlb_remove_table_sync_one(k);
+  yield* __tlb_remove_table(k, table);
+});
 
 export interface MmuGather {
   start: number;
@@ -82,7 +97,15 @@ export const tlb_remove_table = kfunc('tlb_remove_table', function* (k: Ctx, tlb
     tlb_remove_page(tlb, table); // ___pte_free_tlb -> tlb_remove_page
     return;
   }
-  tlb.tables ??= []; // the batch page: see the header
+  if (!tlb.tables) {
+    if (batchAllocFails.has(k.kernel)) {
+      yield* note('__get_free_page(GFP_NOWAIT) for the table batch failed: free this table on its own');
+      yield* tlb_flush_mmu_tlbonly(k, tlb); // tlb_table_invalidate
+      yield* tlb_remove_table_one(k, table);
+      return;
+    }
+    tlb.tables = []; // the batch page: see the header
+  }
   tlb.tables.push(table);
 });
 

@@ -119,7 +119,6 @@ const vms_clean_up_area = kfunc('vms_clean_up_area', function* (k: Ctx, vms: Vma
 const __mmap_new_vma = kfunc('__mmap_new_vma', function* (k: Ctx, addr: number, end: number, vma: VmaStruct): Program<void> {
   yield { op: 'store', addr: vma.vm_start, width: 1, value: addr }; // vma_set_range
   yield { op: 'store', addr: vma.vm_end, width: 1, value: end };
-  yield* vma_start_write(k, vma);
-  yield* vma_mark_detached(k, vma, false); // vma_iter_store_new: attached as it is stored
-  yield* vma_iter_store(k, addr, end, vma);
+  yield* vma_start_write(k, vma); // "Lock the VMA since it is modified after insertion"
+  yield* vma_iter_store(k, addr, end, vma); // (v6.12: attached since vma_init; v6.14+ attaches here)
 });

@@ -67,7 +67,7 @@ export function initVmaTree(k: Kernel, ranges: Array<{ name: string; start: numb
     for (const f of ['vm_start', 'vm_end', 'detached', 'vm_lock_seq', 'vm_lock'] as const) k.names.set(v[f], `vma ${name}->${f}`);
     mem.words[v.vm_start] = start;
     mem.words[v.vm_end] = end;
-    mem.words[v.detached] = 1; // vm_area_alloc: detached until inserted
+    mem.words[v.detached] = 0; // vm_area_alloc -> vma_init: vma_mark_detached(vma, false) (v6.4-v6.13)
     mem.words[v.vm_lock_seq] = 0xffffffff; // vma_lock_init: -1, never equal to mm_lock_seq
     t.vmas.push(v);
     return v;
@@ -78,7 +78,6 @@ export function initVmaTree(k: Kernel, ranges: Array<{ name: string; start: numb
     t.slots.push({ start: r.start, end: r.end, word });
     if (r.mapped) {
       const v = mk(r.name, r.start, r.end);
-      mem.words[v.detached] = 0;
       mem.words[word] = v.id + 1;
     }
   }

@@ -53,3 +53,18 @@ test('mmap-overlap/gup-fast: GUP-fast pins first, MAP_FIXED then unmaps the page
   assert.ok(exec.trace.some((x) => x.fn === 'zap_pte_range' && x.op === 'xchg'), 'MAP_FIXED zapped the pinned page afterwards');
   assert.equal(exec.violation, null);
 });
+
+test('mmap-overlap/munmap-fault-no-detached-check: after munmap downgrades, the stale reader faults a pte table into the hole', () => {
+  const s = byId('munmap-fault-no-detached-check');
+  const r = check(s);
+  const t = r.trace!;
+  assert.equal(t.violation.property, 'orphan-page-tables');
+  assert.match(t.violation.message, /which no vma covers/);
+  const steps = t.steps;
+  const hole = steps.findIndex((x) => x.fn === 'do_vmi_munmap' && x.op === 'store' && x.target.startsWith('mm_mt slot') && x.wrote === 0);
+  const downgrade = steps.findIndex((x) => x.fn === 'vma_end_write_all' && x.op === 'store');
+  const trylock = steps.findIndex((x) => x.threadName === 'cpu0' && x.op === 'add_unless' && x.target === 'vma A->vm_lock');
+  const populate = steps.findIndex((x) => x.threadName === 'cpu0' && x.fn === 'pmd_install' && x.op === 'store');
+  assert.ok(hole >= 0 && hole < downgrade && downgrade < trylock && trylock < populate);
+  assert.deepEqual(replay(s.build(s.config), t.schedule).violation, t.violation);
+});

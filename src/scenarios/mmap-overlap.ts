@@ -10,14 +10,14 @@
 import { mapAnonSmall } from '../kernel/boot.js';
 import type { Ctx } from '../kernel/kernel.js';
 import { FOLL_PIN, FOLL_WRITE, gup_fast_fallback } from '../kernel/mm/gup.js';
-import { do_user_addr_fault, mmap_fixed } from '../kernel/mm/mmap.js';
+import { __vm_munmap, do_user_addr_fault, mmap_fixed } from '../kernel/mm/mmap.js';
 import { initVmaTree, vmaByName } from '../kernel/mm/vma_tree.js';
 import { PAGE_SIZE } from '../machine/mmu.js';
 import type { Program } from '../machine/effects.js';
 import type { Scenario, ScenarioConfig } from './scenario.js';
 import { bootFor, makeWorld } from './world.js';
 
-function builder(reader: 'gup' | 'fault') {
+function builder(reader: 'gup' | 'fault', writer: 'map-fixed' | 'munmap' = 'map-fixed') {
   return (config: ScenarioConfig) => {
     const k = bootFor(config, { cpus: 2, mmCpus: [0, 1] });
     const start = k.machine.geometry.size(2);
@@ -33,7 +33,7 @@ function builder(reader: 'gup' | 'fault') {
       : (c: Ctx): Program<unknown> => do_user_addr_fault(c, start);
     return makeWorld(k, [
       { name: 'cpu0', cpu: 0, run: cpu0 },
-      { name: 'cpu1', cpu: 1, run: (c) => mmap_fixed(c, start, PAGE_SIZE, B) },
+      { name: 'cpu1', cpu: 1, run: (c) => (writer === 'munmap' ? __vm_munmap(c, start, PAGE_SIZE) : mmap_fixed(c, start, PAGE_SIZE, B)) },
     ]);
   };
 }
@@ -41,8 +41,11 @@ function builder(reader: 'gup' | 'fault') {
 const Q_GUP = 'Can GUP-fast racing with MAP_FIXED over the range pin a page that stays hidden, or read a freed table?';
 const Q_FAULT = 'Can a page fault through lock_vma_under_rcu re-instantiate page tables under the vma MAP_FIXED is replacing?';
 
-function row(variant: string, reader: 'gup' | 'fault', expect: Scenario['expect'], source: string, config: ScenarioConfig): Scenario {
-  return { id: `mmap-overlap/${variant}`, family: 'mmap-overlap', variant, question: reader === 'gup' ? Q_GUP : Q_FAULT, expect, source, config, build: builder(reader) };
+const Q_MUNMAP = 'Can a page fault through lock_vma_under_rcu re-instantiate page tables in a range munmap is removing (after it downgraded mmap_lock)?';
+
+function row(variant: string, reader: 'gup' | 'fault', expect: Scenario['expect'], source: string, config: ScenarioConfig, writer: 'map-fixed' | 'munmap' = 'map-fixed'): Scenario {
+  const question = writer === 'munmap' ? Q_MUNMAP : reader === 'gup' ? Q_GUP : Q_FAULT;
+  return { id: `mmap-overlap/${variant}`, family: 'mmap-overlap', variant, question, expect, source, config, build: builder(reader, writer) };
 }
 
 export const mmapOverlap: Scenario[] = [
@@ -63,4 +66,10 @@ export const mmapOverlap: Scenario[] = [
   row('fault-tree-punched-v6.11', 'fault', 'verified',
     'before f8d112a4e657 MAP_FIXED punched the range out of the tree first; the detached check covers the stale reader',
     { arch: 'arm64', kernel: 'v6.11', patches: [] }),
+  row('munmap-fault-no-detached-check', 'fault', 'violated',
+    'munmap downgrades mmap_lock (vma_end_write_all) before clearing ptes; a reader holding the detached vma from before the tree was cleared locks it and faults',
+    { arch: 'arm64', kernel: 'v6.12', patches: ['-vma-detached-check'] }, 'munmap'),
+  row('munmap-fault-detached-check', 'fault', 'verified',
+    'lock_vma_under_rcu retries a detached vma; the retry finds the hole and the fault falls back to mmap_lock (read, shared with the downgraded munmap) and finds no vma',
+    { arch: 'arm64', kernel: 'v6.12', patches: [] }, 'munmap'),
 ];

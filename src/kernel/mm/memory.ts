@@ -22,6 +22,7 @@
  */
 import { LoopBound, type Program } from '../../machine/effects.js';
 import { PAGE_SIZE, PMD, PTE, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, mkEntry } from '../../machine/mmu.js';
+import { guarded } from '../guards.js';
 import { BUG_ON, type Ctx, kfunc, note } from '../kernel.js';
 import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
 import { folio_ref_sub_and_test } from '../sync/refcount.js';
@@ -81,7 +82,7 @@ export const pte_offset_map_lock = kfunc(
       const ptep = offset_lockless(k, PTE, pmdval, addr) as TablePtr;
       const ptl = ptlOf(k, ptep.frame);
       yield* spin_lock(ptl);
-      if (pmdval === (yield* pmdp_get_lockless(k, pmdp))) return { ptep, ptl };
+      if (!guarded(k, 'pte_offset_map_lock:pmd_recheck') || pmdval === (yield* pmdp_get_lockless(k, pmdp))) return { ptep, ptl };
       yield* spin_unlock(ptl); // pte_unmap_unlock
       yield* rcu_read_unlock();
     }
@@ -256,7 +257,7 @@ const pmd_install = kfunc('pmd_install', function* (k: Ctx, pmdp: TablePtr, pte:
   const ptl = ptlOf(k, pmdp.frame); // pmd_lock: split pmd ptlock
   yield* spin_lock(ptl);
   let installed = false;
-  if (pmd_none(yield* READ_ONCE(k, pmdp))) {
+  if (!guarded(k, 'pmd_install:pmd_none_recheck') || pmd_none(yield* READ_ONCE(k, pmdp))) {
     // mm_inc_nr_ptes; smp_wmb(): the model is sequentially consistent
     yield* set_entry(k, pmdp, mk_table_entry(pte)); // pmd_populate
     installed = true;

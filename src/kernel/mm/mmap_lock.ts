@@ -11,6 +11,7 @@
  * of "one reader" into the rwsem word (atomic, like downgrade_write).
  */
 import { LoopBound, type Program } from '../../machine/effects.js';
+import { guarded } from '../guards.js';
 import { type Ctx, kfunc, note } from '../kernel.js';
 import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
 import { down_read, down_write, up_read, up_write } from '../sync/rwsem.js';
@@ -50,9 +51,10 @@ export const vma_start_write = kfunc('vma_start_write', function* (k: Ctx, vma: 
   // __is_vma_write_locked: mmap_lock is held for write, so mm_lock_seq is stable
   const mm_lock_seq = yield* vma_read(k, t.mm_lock_seq);
   if ((yield* vma_read(k, vma.vm_lock_seq)) === mm_lock_seq) return;
-  yield* down_write(vma.vm_lock);
+  const wait = guarded(k, 'vma_start_write:wait_readers');
+  if (wait) yield* down_write(vma.vm_lock);
   yield { op: 'store', addr: vma.vm_lock_seq, width: 1, value: mm_lock_seq };
-  yield* up_write(vma.vm_lock);
+  if (wait) yield* up_write(vma.vm_lock);
 });
 
 /** vma_mark_detached(vma, true): WRITE_ONCE(vma->detached, true) (v6.12; the vma is write-locked). */
@@ -66,11 +68,12 @@ export const vma_mark_detached = kfunc('vma_mark_detached', function* (k: Ctx, v
  */
 export const vma_start_read = kfunc('vma_start_read', function* (k: Ctx, vma: VmaStruct): Program<boolean> {
   const t = vmaTree(k.kernel)!;
-  if ((yield* vma_read(k, vma.vm_lock_seq)) === (yield* vma_read(k, t.mm_lock_seq))) return false;
+  const seqCheck = guarded(k, 'vma_start_read:vm_lock_seq');
+  if (seqCheck && (yield* vma_read(k, vma.vm_lock_seq)) === (yield* vma_read(k, t.mm_lock_seq))) return false;
   // down_read_trylock: atomic_add_unless(count, 1, writer)
   const ok = (yield { op: 'add_unless', addr: vma.vm_lock, delta: 1, unless: -1 }) as boolean;
   if (!ok) return false;
-  if ((yield* vma_read(k, vma.vm_lock_seq)) === (yield* vma_read(k, t.mm_lock_seq))) {
+  if (seqCheck && (yield* vma_read(k, vma.vm_lock_seq)) === (yield* vma_read(k, t.mm_lock_seq))) {
     yield* up_read(vma.vm_lock);
     return false;
   }
@@ -101,7 +104,7 @@ export const lock_vma_under_rcu = kfunc('lock_vma_under_rcu', function* (k: Ctx,
       yield* note(`vma ${vma.name} was detached after mas_walk found it: retry`);
       continue; // VMA_LOCK_MISS
     }
-    if (address < (yield* vma_read(k, vma.vm_start)) || address >= (yield* vma_read(k, vma.vm_end))) {
+    if (guarded(k, 'lock_vma_under_rcu:address_recheck') && (address < (yield* vma_read(k, vma.vm_start)) || address >= (yield* vma_read(k, vma.vm_end)))) {
       yield* vma_end_read(k, vma);
       break; // inval_end_read
     }

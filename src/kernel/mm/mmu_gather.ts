@@ -1,6 +1,7 @@
 /** mm/mmu_gather.c */
 import type { Program } from '../../machine/effects.js';
 import { do_nothing, smp_call_function_many } from '../arch/common.js';
+import { guarded } from '../guards.js';
 import { Ctx, type Kernel, kfunc, note } from '../kernel.js';
 
 /**
@@ -136,9 +137,11 @@ const tlb_batch_pages_flush = kfunc('tlb_batch_pages_flush', function* (k: Ctx, 
 
 /** tlb_flush_mmu: the TLB flush, then tlb_flush_mmu_free (tables, then pages). */
 export const tlb_flush_mmu = kfunc('tlb_flush_mmu', function* (k: Ctx, tlb: MmuGather): Program<void> {
-  yield* tlb_flush_mmu_tlbonly(k, tlb);
+  const ordered = guarded(k, 'tlb_flush_mmu:flush_before_free');
+  if (ordered) yield* tlb_flush_mmu_tlbonly(k, tlb);
   yield* tlb_table_flush(k, tlb);
   yield* tlb_batch_pages_flush(k, tlb);
+  if (!ordered) yield* tlb_flush_mmu_tlbonly(k, tlb);
 });
 
 export const tlb_finish_mmu = kfunc('tlb_finish_mmu', function* (k: Ctx, tlb: MmuGather): Program<void> {

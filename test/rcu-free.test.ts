@@ -75,3 +75,16 @@ test('rcu-free: what holds each verified row up (guards turned off one at a time
   // arm64 with RCU table free: the IRQ-off region is the RCU read-side section
   assert.equal(mutated('arm64-rcu-table-free', 'gup_fast:irq_off').property, 'pt-uaf');
 });
+
+test('rcu-free/arm64-rcu-no-entry-recheck: without the rechecks the reference on the reused page is returned', () => {
+  const s = byId('arm64-rcu-no-entry-recheck');
+  const r = check(s);
+  const t = r.trace!;
+  assert.equal(t.violation.property, 'stale-reference');
+  assert.match(t.violation.message, /returned page (\d+) .*freed and reallocated since GUP read its pte/);
+  const P = Number(/returned page (\d+)/.exec(t.violation.message)![1]);
+  const owner = t.steps.findIndex((x) => x.op === 'alloc' && x.read === P);
+  const ref = t.steps.findIndex((x) => x.threadName === 'cpu0' && x.op === 'add_unless' && x.target === `page ${P}->_refcount` && x.read === true);
+  assert.ok(owner >= 0 && ref > owner, "GUP-fast's add-unless-zero lands on the new owner's page");
+  assert.deepEqual(replay(s.build(s.config), t.schedule).violation, t.violation);
+});

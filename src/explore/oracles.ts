@@ -16,8 +16,17 @@ import { PGD, PMD, PTE, entryPfn, leaf, present } from '../machine/mmu.js';
 export function staleReference(k: Kernel): Violation | null {
   for (const g of k.ghost.gup) {
     const now = translate(k, g.addr);
-    if (now === g.pfn) continue;
-    if (k.ghost.userUnmaps.some((r) => g.addr >= r.start && g.addr < r.end)) continue;
+    // a user unmap excuses the address changing, not a page that was freed and handed to
+    // another owner before GUP referenced it (its frame generation changed since the pte read)
+    const reused = g.gen !== undefined && k.machine.mem.gen[g.pfn] !== g.gen;
+    if (now === g.pfn || k.ghost.userUnmaps.some((r) => g.addr >= r.start && g.addr < r.end)) {
+      if (!reused) continue;
+      return new Violation(
+        'stale-reference',
+        `gup_fast (cpu${g.cpu}) returned page ${g.pfn} for ${hex(g.addr)}, but the page was freed and reallocated since GUP read its pte: ` +
+          `the caller holds another owner's page`,
+      );
+    }
     const where = now < 0 ? 'maps nothing' : `maps page ${now}`;
     return new Violation(
       'stale-reference',

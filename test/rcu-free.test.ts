@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { check } from '../src/explore/check.js';
 import { replay } from '../src/explore/runtime.js';
+import { renderTable } from '../src/explore/trace.js';
 import { rcuFree } from '../src/scenarios/rcu-free.js';
 
 const byId = (v: string) => rcuFree.find((s) => s.variant === v)!;
@@ -87,4 +88,12 @@ test('rcu-free/arm64-rcu-no-entry-recheck: without the rechecks the reference on
   const ref = t.steps.findIndex((x) => x.threadName === 'cpu0' && x.op === 'add_unless' && x.target === `page ${P}->_refcount` && x.read === true);
   assert.ok(owner >= 0 && ref > owner, "GUP-fast's add-unless-zero lands on the new owner's page");
   assert.deepEqual(replay(s.build(s.config), t.schedule).violation, t.violation);
+});
+
+test('explain names the kernel functions of the rcu-free race and fits a commit message', () => {
+  const r = check(byId('arm64-no-rcu-table-free'));
+  const table = renderTable(r.trace!, { width: 72 });
+  for (const fn of ['gup_fast_pmd_range', 'free_pte_range', '__flush_tlb_range', 'free_frozen_pages', 'PT-UAF'])
+    assert.ok(table.includes(fn), `table mentions ${fn}`);
+  for (const line of table.split('\n')) assert.ok(line.length <= 72, `fits 72 columns: ${line}`);
 });

@@ -22,7 +22,7 @@ import type { Program } from '../../machine/effects.js';
 import { type Ctx, kfunc, note } from '../kernel.js';
 import { unmap_vmas, free_pgtables } from './memory.js';
 import { tlb_finish_mmu, tlb_gather_mmu } from './mmu_gather.js';
-import { mmap_read_unlock, mmap_write_downgrade, vma_mark_detached, vma_start_write } from './mmap_lock.js';
+import { mmap_read_unlock, mmap_write_downgrade, mmap_write_unlock, vma_mark_detached, vma_start_write } from './mmap_lock.js';
 import { type VmaStruct, vma_find, vma_iter_store, vma_prev_next, vma_read } from './vma_tree.js';
 
 /** struct vma_munmap_struct, on the caller's stack. */
@@ -72,7 +72,10 @@ export const vms_complete_munmap_vmas = kfunc('vms_complete_munmap_vmas', functi
 export const do_vmi_munmap = kfunc('do_vmi_munmap', function* (k: Ctx, start: number, len: number, unlock: boolean): Program<number> {
   const end = start + len;
   const vma = yield* vma_find(k, start, end);
-  if (!vma) return 0;
+  if (!vma) {
+    if (unlock) yield* mmap_write_unlock(k);
+    return 0;
+  }
   k.kernel.ghost.userUnmaps.push({ start, end });
   const vms: VmaMunmap = { start, end, vmas: [], unmap_start: 0, unmap_end: 0, clear_ptes: false };
   yield* vms_gather_munmap_vmas(k, vms, vma);

@@ -10,7 +10,13 @@ import { resolvePatches } from '../kernel/patches.js';
 import type { ScenarioConfig } from './scenario.js';
 
 export function bootFor(config: ScenarioConfig, rest: Omit<BootConfig, 'arch' | 'patches'>): Kernel {
-  return boot({ arch: archByName(config.arch), patches: resolvePatches(config.kernel, config.patches), mutations: new Set(config.mutations ?? []), ...rest });
+  return boot({
+    arch: archByName(config.arch),
+    patches: resolvePatches(config.kernel, config.patches),
+    mutations: new Set(config.mutations ?? []),
+    geometry: config.geometry,
+    ...rest,
+  });
 }
 
 export function makeWorld(k: Kernel, programs: Array<{ name: string; cpu: number; run: (k: Ctx) => Program<unknown> }>): World {

@@ -20,6 +20,12 @@ export const GUARDS = {
   'shrink_folio_list:flush_before_free': 'reclaim does the deferred TLB flush before freeing the pages',
   '__folio_split:freeze': '__folio_split freezes the refcount before rewriting compound_head',
   '__split_huge_pmd_locked:pmdp_invalidate': 'the huge pmd is invalidated (and flushed) before the pte table is filled',
+  'vma_start_read:vm_lock_seq': 'vma_start_read refuses a vma whose vm_lock_seq equals mm_lock_seq (write-locked), before and after the trylock',
+  'vma_start_write:wait_readers': 'vma_start_write takes vm_lock for write, waiting out vma readers',
+  'lock_vma_under_rcu:address_recheck': 'lock_vma_under_rcu rechecks vm_start/vm_end after locking the vma',
+  'pmd_install:pmd_none_recheck': 'pmd_install rechecks pmd_none under the pmd lock before pmd_populate',
+  'pte_offset_map_lock:pmd_recheck': 'pte_offset_map_lock rechecks the pmd after taking the pte lock',
+  'tlb_flush_mmu:flush_before_free': 'tlb_flush_mmu flushes the TLB before freeing the gathered tables and pages',
 } as const;
 
 export type GuardName = keyof typeof GUARDS;

@@ -15,6 +15,8 @@ export interface GupRecord {
   /** references held on the folio (FOLL_GET: 1 per page; FOLL_PIN: bias or pincount) */
   refs: number;
   pin: boolean;
+  /** allocation generation of the page's frame when GUP read the pte mapping it (ghost) */
+  gen?: number;
 }
 
 /** Ghost state: what happened, for the oracles; never read by modeled kernel code. */

@@ -82,6 +82,27 @@ export const PATCHES: Record<string, Patch> = {
       '(which rechecks it under the pud lock and returns ACTION_AGAIN if it changed) and to walk_pmd_range, whose ' +
       'pmd_offset derives the table from that value instead of re-reading *pudp',
   },
+  'vma-detached-check': {
+    name: 'vma-detached-check',
+    commit: 'per-VMA locks series (Suren Baghdasaryan, "mm: introduce vma detached flag"; hash not checked here)',
+    title: 'mm: introduce vma detached flag',
+    release: 'v6.4',
+    effect: 'lock_vma_under_rcu drops and retries a vma found by mas_walk that was detached meanwhile ("Check if the VMA got isolated after we found it")',
+  },
+  'mmap-no-tree-zeroing': {
+    name: 'mmap-no-tree-zeroing',
+    commit: 'f8d112a4e657',
+    title: 'mm/mmap: avoid zeroing vma tree in mmap_region()',
+    release: 'v6.12',
+    effect: 'MAP_FIXED over a mapping no longer punches the old range out of the VMA tree (do_vmi_munmap) before freeing its page tables: the old vmas stay in the tree, detached, until the new one is stored',
+  },
+  'mmap-clear-ptes-before-store': {
+    name: 'mmap-clear-ptes-before-store',
+    commit: '79f3d123caed',
+    title: 'mm/mmap: fix race in mmap_region() with ftruncate()',
+    release: 'v6.12',
+    effect: '__mmap_region clears the old ptes and frees page tables (vms_clean_up_area) before storing the new vma, not in vms_complete_munmap_vmas after it',
+  },
 };
 
 /** Kernel profiles: a release has every patch that first appeared in it or before it

@@ -29,3 +29,13 @@ export const arm64: Arch = {
   tlbbatch: { should_defer: () => true, add_pending: arch_tlbbatch_add_pending, flush: arch_tlbbatch_flush },
   ...entry64,
 };
+
+/** Hypothetical: arm64 without CONFIG_MMU_GATHER_RCU_TABLE_FREE (page tables freed right after
+ * the broadcast TLBI, as on an IPI-flushing arch). The configuration the rcu-free question asks
+ * about; no kernel ships it. */
+export const arm64_no_rcu_table_free: Arch = {
+  ...arm64,
+  name: 'arm64-no-rcu-table-free',
+  description: 'hypothetical: broadcast TLBI (no IPI) and page tables freed right after the flush, not through RCU',
+  rcuTableFree: false,
+};

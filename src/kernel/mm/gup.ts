@@ -308,7 +308,7 @@ export const gup_fast_fallback = kfunc(
       const headWord = mem.words[k.kernel.memmap.field(pfn, 'compound_head')];
       const large = headWord & 1 || mem.words[k.kernel.memmap.field(pfn, 'flags')] & PG_head;
       const refs = flags & FOLL_PIN && !large && k.kernel.has('gup-speculative-ref') ? GUP_PIN_COUNTING_BIAS : 1;
-      ghost.gup.push({ cpu: k.cpu, addr: start + i * PAGE_SIZE, pfn, refs, pin: (flags & FOLL_PIN) !== 0 });
+      ghost.gup.push({ cpu: k.cpu, addr: start + i * PAGE_SIZE, pfn, refs, pin: (flags & FOLL_PIN) !== 0, gen: k.seen.get(pfn) });
     });
     yield* note(pages.length ? `returns page ${pages.join(', ')} to the caller` : 'returns no page (the slow path would take over)');
     return pages;

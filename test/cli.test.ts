@@ -88,7 +88,7 @@ test('check <file.yaml>: the collapse example, and --kernel/--arch/--patch chang
 });
 
 test('every example checks to its stated expectation', () => {
-  for (const f of ['collapse.yaml', 'reclaim.yaml', 'split.yaml', 'seqcount.yaml', 'pud-walk.yaml']) {
+  for (const f of ['collapse.yaml', 'reclaim.yaml', 'split.yaml', 'seqcount.yaml', 'pud-walk.yaml', 'rcu-free.yaml', 'mmap-overlap.yaml']) {
     const r = run('check', EX(f), '--no-minimize', '--json');
     const j = JSON.parse(r.out);
     assert.equal(j.verdict, j.expect, f);

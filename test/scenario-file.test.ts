@@ -17,7 +17,7 @@ const TMP = mkdtempSync(join(tmpdir(), 'mmrace-file-'));
 
 test('registry: every family path and layout is registered once', () => {
   assert.deepEqual([...LAYOUTS.keys()].sort(), ['anon-small', 'anon-thp', 'dev-dax']);
-  for (const p of ['gup_fast', 'khugepaged_collapse', 'kswapd', 'alloc_page', 'deferred_split', 'mincore', 'hmm_range_fault', 'dev_dax_touch', 'madvise_dontneed']) assert.ok(PATHS.has(p), p);
+  for (const p of ['gup_fast', 'khugepaged_collapse', 'kswapd', 'alloc_page', 'deferred_split', 'mincore', 'hmm_range_fault', 'dev_dax_touch', 'madvise_dontneed', 'munmap_then_reuse', 'munmap', 'mmap_fixed', 'page_fault']) assert.ok(PATHS.has(p), p);
 });
 
 const SAME: Array<[string, string]> = [
@@ -26,6 +26,8 @@ const SAME: Array<[string, string]> = [
   ['split.yaml', 'split/pte-mapped-arm64-no-folio-recheck'],
   ['seqcount.yaml', 'seqcount/collapse-late-bump'],
   ['pud-walk.yaml', 'pud-walk/rereads'],
+  ['rcu-free.yaml', 'rcu-free/arm64-no-rcu-table-free'],
+  ['mmap-overlap.yaml', 'mmap-overlap/fault-no-detached-check'],
 ];
 
 for (const [file, id] of SAME) {
@@ -45,6 +47,28 @@ test('the collapse family builds from the registry, with extra walker CPUs and a
   assert.equal(r.verdict, 'violated');
   const g = check({ ...base, config: { ...base.config, geometry: { bits: { pgd: 1, p4d: 0, pud: 1, pmd: 1, pte: 3 } } } }, { noMinimize: true });
   assert.equal(g.verdict, 'violated');
+});
+
+test('with their fixes the examples explore exactly like the verified rows', () => {
+  const pairs: Array<[string, Parameters<typeof loadScenarioFile>[1], string]> = [
+    ['rcu-free.yaml', { arch: 'arm64' }, 'rcu-free/arm64-rcu-table-free'],
+    ['mmap-overlap.yaml', { patches: ['+vma-detached-check'] }, 'mmap-overlap/fault-detached-check'],
+  ];
+  for (const [file, o, id] of pairs) {
+    const a = check(loadScenarioFile(join(ROOT, 'examples', file), o));
+    const b = check(findScenario(id)!);
+    assert.deepEqual([a.verdict, a.executions, a.sleepBlocked], [b.verdict, b.executions, b.sleepBlocked], file);
+  }
+});
+
+test('a path that needs the VMA tree says so; a spare VMA must be named', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mmrace-vma-'));
+  const p = join(dir, 'novma.yaml');
+  writeFileSync(p, 'arch: arm64\nkernel: v6.12\nmap: anon-small at 0x4000 pages 1\ncpus:\n  - page_fault: {addr: 0x4000}\n');
+  assert.throws(() => loadScenarioFile(p), /novma\.yaml:5:24: cpus\[0\]\.page_fault\.addr: this path needs the VMA tree: add 'setup: \[vma-tree\]' after map/);
+  const q = join(dir, 'nospare.yaml');
+  writeFileSync(q, 'arch: arm64\nkernel: v6.12\nmap: anon-small at 0x4000 pages 1\nsetup: [vma-tree]\ncpus:\n  - mmap_fixed: {addr: 0x4000, vma: B}\n');
+  assert.throws(() => loadScenarioFile(q), /nospare\.yaml:6:37: cpus\[0\]\.mmap_fixed\.vma: no VMA named 'B'/);
 });
 
 test('overrides: --arch/--kernel replace, --patch appends; an override error names the flag', () => {

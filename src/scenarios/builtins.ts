@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { addToSwapCache, mapAnonSmall, mapAnonThp, mapAnonThpByPtes, setAnonExclusive } from '../kernel/boot.js';
 import { FOLL_GET, FOLL_PIN, FOLL_WRITE, gup_fast_fallback } from '../kernel/mm/gup.js';
 import { PAGE_SIZE, PMD, PTE } from '../machine/mmu.js';
-import { Address, ArgError, defineLayout, definePath, hexs } from './paths.js';
+import { initVmaTree, type VmaTree } from '../kernel/mm/vma_tree.js';
+import { Address, ArgError, type Env, defineLayout, definePath, defineSetup, hexs } from './paths.js';
 
 export const FOLL_FLAGS: Record<string, number> = { FOLL_WRITE, FOLL_GET, FOLL_PIN };
 
@@ -19,6 +20,7 @@ defineLayout('anon-small', {
       pages: z.number().int().positive().optional().describe('default: one PMD range'),
       swapcache: z.boolean().default(false).describe('also in the swap cache (clean, as after swap-in)'),
       exclusive: z.boolean().default(false).describe('PageAnonExclusive'),
+      name: z.string().regex(/^\w+$/).optional().describe('the VMA name (for the vma-tree setup)'),
     })
     .strict(),
   apply(k, a) {
@@ -42,6 +44,7 @@ defineLayout('anon-thp', {
       at: Address,
       ptes: z.boolean().default(false),
       exclusive: z.boolean().default(false).describe('every subpage PageAnonExclusive'),
+      name: z.string().regex(/^\w+$/).optional().describe('the VMA name (for the vma-tree setup)'),
     })
     .strict(),
   apply(k, a) {
@@ -70,3 +73,21 @@ definePath('gup_fast', {
   check: (a, env) => void env.requireRange(a.addr, a.pages, ['addr']),
   run: (c, a) => gup_fast_fallback(c, a.addr, a.pages, a.flags.reduce((f, n) => f | FOLL_FLAGS[n], 0)),
 });
+
+defineSetup('vma-tree', {
+  description: 'the VMA tree (maple tree, per-VMA locks) over the mapped regions, named by their name:, plus spare VMAs for mmap to insert',
+  args: z.object({ spare: z.array(z.string().regex(/^\w+$/)).default([]) }).strict(),
+  apply(k, a, env) {
+    const ranges = env.regions.map((r, i) => ({ name: r.name ?? `r${i}`, start: r.start, end: r.end, mapped: true }));
+    const clash = a.spare.find((n) => ranges.some((r) => r.name === n));
+    if (clash) throw new ArgError(['spare'], `'${clash}' already names a mapped region`);
+    env.state.set('vma-tree', initVmaTree(k, ranges, a.spare));
+  },
+});
+
+/** The VMA tree the vma-tree setup built (paths that need one check for it). */
+export function vmaTreeOf(env: Env, field: Array<string | number>): VmaTree {
+  const t = env.state.get('vma-tree') as VmaTree | undefined;
+  if (!t) throw new ArgError(field, "this path needs the VMA tree: add 'setup: [vma-tree]' after map");
+  return t;
+}

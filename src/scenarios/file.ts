@@ -14,6 +14,7 @@
  *   geometry: {pte: 2}           # optional: log2 entries per table level
  *   map:                         # the initial memory, as if the page faults had run
  *     - anon-small at 0x4000 pages 4
+ *   setup: [vma-tree]            # optional: a family's extra initial state, after the map
  *   cpus:                        # one program per CPU, CPU 0 first
  *     - gup_fast: {addr: 0x4000, pages: 1, flags: [FOLL_PIN, FOLL_WRITE]}
  *     - khugepaged_collapse: {addr: 0x4000}
@@ -68,6 +69,7 @@ export const FileSchema = z
     geometry: z.object({ pgd: bits, p4d: bits, pud: bits, pmd: bits, pte: bits }).partial().strict().optional(),
     frames: z.number().int().min(8).max(4096).optional(),
     map: z.array(entry).min(1, 'expected at least one mapped region'),
+    setup: z.array(entry).optional(),
     cpus: z.array(entry).min(1, 'expected at least one CPU program'),
   })
   .strict();
@@ -82,6 +84,9 @@ function compact(s: string): unknown {
     if (next !== undefined && /^(0x[0-9a-f]+|\d+|true|false)$/i.test(next)) {
       args[key] = /^(true|false)$/i.test(next) ? next.toLowerCase() === 'true' : Number(next);
       i++;
+    } else if (key === 'name' && next !== undefined) {
+      args[key] = next; // the one string-valued word: 'anon-small at 0x4000 pages 1 name A'
+      i++;
     } else args[key] = true;
   }
   return { [name]: args };
@@ -95,6 +100,7 @@ function normalize(raw: unknown): unknown {
   const list = (v: unknown) => (v === undefined || Array.isArray(v) ? v : [v]);
   o.map = (list(o.map) as unknown[] | undefined)?.map((e) => (typeof e === 'string' ? compact(e) : e));
   o.cpus = (list(o.cpus) as unknown[] | undefined)?.map((e) => (typeof e === 'string' && !/\s/.test(e) ? { [e]: {} } : e));
+  o.setup = (list(o.setup) as unknown[] | undefined)?.map((e) => (typeof e === 'string' ? compact(e) : e));
   if (typeof o.patches === 'string') o.patches = o.patches.split(/[\s,]+/).filter(Boolean);
   return o;
 }

@@ -16,6 +16,9 @@ import { PAGE_SIZE } from '../machine/mmu.js';
 import type { Program } from '../machine/effects.js';
 import type { Scenario, ScenarioConfig } from './scenario.js';
 import { bootFor, makeWorld } from './world.js';
+import { z } from 'zod';
+import { vmaTreeOf } from './builtins.js';
+import { Address, ArgError, definePath, hexs } from './paths.js';
 
 function builder(reader: 'gup' | 'fault', writer: 'map-fixed' | 'munmap' = 'map-fixed') {
   return (config: ScenarioConfig) => {
@@ -73,3 +76,42 @@ export const mmapOverlap: Scenario[] = [
     'lock_vma_under_rcu retries a detached vma; the retry finds the hole and the fault falls back to mmap_lock (read, shared with the downgraded munmap) and finds no vma',
     { arch: 'arm64', kernel: 'v6.12', patches: [] }, 'munmap'),
 ];
+
+// Registry entries (scenario files and the typed API): see src/scenarios/paths.ts.
+const pageAligned = (addr: number, field: string[]) => {
+  if (addr % PAGE_SIZE) throw new ArgError(field, `${hexs(addr)} is not page-aligned (a multiple of ${hexs(PAGE_SIZE)})`);
+};
+
+definePath('munmap', {
+  description: 'munmap(2) of `pages` pages at addr (mmap_lock for write, downgraded to read); needs setup: [vma-tree]',
+  process: true,
+  args: z.object({ addr: Address, pages: z.number().int().positive().default(1) }).strict(),
+  check: (a, env) => {
+    vmaTreeOf(env, ['addr']);
+    pageAligned(a.addr, ['addr']);
+  },
+  run: (c, a) => __vm_munmap(c, a.addr, a.pages * PAGE_SIZE),
+});
+
+definePath('mmap_fixed', {
+  description: 'mmap(MAP_FIXED) of `pages` pages at addr, inserting the spare VMA `vma` over whatever is there; needs setup: [vma-tree: {spare: [vma]}]',
+  process: true,
+  args: z.object({ addr: Address, pages: z.number().int().positive().default(1), vma: z.string() }).strict(),
+  check: (a, env) => {
+    const t = vmaTreeOf(env, ['addr']);
+    pageAligned(a.addr, ['addr']);
+    if (!t.vmas.some((v) => v.name === a.vma)) throw new ArgError(['vma'], `no VMA named '${a.vma}' (name it in setup: [vma-tree: {spare: [${a.vma}]}])`);
+  },
+  run: (c, a, env) => {
+    const t = vmaTreeOf(env, ['addr']);
+    return mmap_fixed(c, a.addr, a.pages * PAGE_SIZE, vmaByName(t, a.vma));
+  },
+});
+
+definePath('page_fault', {
+  description: 'a user page fault at addr: do_user_addr_fault, lock_vma_under_rcu first, mmap_lock as the fallback; needs setup: [vma-tree]',
+  process: true,
+  args: z.object({ addr: Address }).strict(),
+  check: (_a, env) => void vmaTreeOf(env, ['addr']),
+  run: (c, a) => do_user_addr_fault(c, a.addr),
+});

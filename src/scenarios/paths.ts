@@ -45,6 +45,8 @@ export const Address = z
 /** A mapped region of the initial layout. `pfns[i]` is the page mapped at start + i * PAGE_SIZE. */
 export interface Region {
   layout: string;
+  /** the VMA's name, when the layout was given one (name: A) */
+  name?: string;
   start: number;
   end: number;
   pfns: number[];
@@ -57,6 +59,8 @@ export interface Region {
 /** What `check` and `run` see: the booted kernel with its layout. */
 export class Env {
   readonly regions: Region[] = [];
+  /** what setups leave for paths (the VMA tree, ...) */
+  readonly state = new Map<string, unknown>();
   constructor(readonly kernel: Kernel) {}
 
   get geometry(): Geometry {
@@ -111,6 +115,24 @@ export interface LayoutDef<S extends z.ZodType = z.ZodType> {
   apply(k: Kernel, args: z.output<S>, env: Env): Region;
 }
 
+/** A setup step after the layouts, before the programs (a family's extra initial state: the
+ * VMA tree over the mapped regions, a failing allocation, ...). */
+export interface SetupDef<S extends z.ZodType = z.ZodType> {
+  name: string;
+  description: string;
+  args: S;
+  apply(k: Kernel, args: z.output<S>, env: Env): void;
+}
+
+export const SETUPS = new Map<string, SetupDef>();
+
+export function defineSetup<S extends z.ZodType>(name: string, def: Omit<SetupDef<S>, 'name'>): SetupDef<S> {
+  if (SETUPS.has(name)) throw new Error(`setup '${name}' is already defined`);
+  const d = { name, ...def } as SetupDef<S>;
+  SETUPS.set(name, d as unknown as SetupDef);
+  return d;
+}
+
 export const PATHS = new Map<string, PathDef>();
 export const LAYOUTS = new Map<string, LayoutDef>();
 
@@ -137,6 +159,8 @@ export interface ScenarioSpec {
   map: Array<Record<string, unknown>>;
   /** one program per CPU, CPU 0 first: { pathName: args } */
   cpus: Array<Record<string, unknown>>;
+  /** after the layouts: { setupName: args } */
+  setup?: Array<Record<string, unknown>>;
   /** CPU indices in the order their threads are created, which is the order the explorer tries
    * them in (default 0, 1, 2, ...); the catalog uses it to keep a family's exploration order */
   threadOrder?: number[];
@@ -182,6 +206,7 @@ export function geometryOf(spec: Pick<ScenarioSpec, 'geometry'>) {
 
 interface Resolved {
   map: Array<{ def: LayoutDef; args: unknown; at: Array<string | number> }>;
+  setup: Array<{ def: SetupDef; args: unknown; at: Array<string | number> }>;
   cpus: Array<{ def: PathDef; args: unknown; at: Array<string | number> }>;
 }
 
@@ -193,6 +218,12 @@ export function resolveSpec(spec: ScenarioSpec): Resolved {
     if (!def) throw new SpecError(['map', i, name], `unknown layout '${name}' (known: ${[...LAYOUTS.keys()].join(', ')})`, true);
     return { def, args: parseArgs(def.args, raw, ['map', i, name]), at: ['map', i, name] };
   });
+  const setup = (spec.setup ?? []).map((e, i) => {
+    const [name, raw] = named(e, ['setup', i]);
+    const def = SETUPS.get(name);
+    if (!def) throw new SpecError(['setup', i, name], `unknown setup '${name}' (known: ${[...SETUPS.keys()].join(', ') || 'none'})`, true);
+    return { def, args: parseArgs(def.args, raw, ['setup', i, name]), at: ['setup', i, name] };
+  });
   if (spec.cpus.length === 0) throw new SpecError(['cpus'], 'expected at least one CPU program');
   const cpus = spec.cpus.map((e, i) => {
     const [name, raw] = named(e, ['cpus', i]);
@@ -200,7 +231,7 @@ export function resolveSpec(spec: ScenarioSpec): Resolved {
     if (!def) throw new SpecError(['cpus', i, name], `unknown path '${name}' (known: ${[...PATHS.keys()].join(', ')})`, true);
     return { def, args: parseArgs(def.args, raw, ['cpus', i, name]), at: ['cpus', i, name] };
   });
-  return { map, cpus };
+  return { map, setup, cpus };
 }
 
 function named(e: Record<string, unknown>, at: Array<string | number>): [string, unknown] {
@@ -236,8 +267,14 @@ export function buildFromSpec(spec: ScenarioSpec, config: ScenarioConfig, resolv
       if (clash) throw new ArgError(['at'], `[${hexs(r.start)}, ${hexs(r.end)}) overlaps ${clash.layout} [${hexs(clash.start)}, ${hexs(clash.end)})`);
       return r;
     });
+    const name = (m.args as { name?: string }).name;
+    if (name !== undefined) {
+      if (env.regions.some((x) => x.name === name)) throw new SpecError([...m.at, 'name'], `a region is already named '${name}'`);
+      region.name = name;
+    }
     env.regions.push(region);
   }
+  for (const x of resolved.setup) wrap(x.at, () => x.def.apply(k, x.args, env));
   for (const c of resolved.cpus) wrap(c.at, () => c.def.check?.(c.args, env));
   const order = spec.threadOrder ?? resolved.cpus.map((_, i) => i);
   return makeWorld(

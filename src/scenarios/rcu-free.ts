@@ -18,6 +18,9 @@ import { PAGE_SIZE, PTE } from '../machine/mmu.js';
 import type { Program } from '../machine/effects.js';
 import type { Scenario, ScenarioConfig } from './scenario.js';
 import { bootFor, makeWorld } from './world.js';
+import { z } from 'zod';
+import { vmaTreeOf } from './builtins.js';
+import { Address, ArgError, defineSetup, definePath, hexs } from './paths.js';
 
 const QUESTION = 'With broadcast TLBI (no IPI), can GUP-fast read a page table that munmap freed and the allocator reused?';
 
@@ -70,3 +73,21 @@ export const rcuFree: Scenario[] = [
     'mm/mmu_gather.c tlb_remove_table_one: when the batch page cannot be allocated, tlb_remove_table_sync_one (an IPI, waited for) before the immediate free',
     { arch: 'arm64', kernel: 'v6.12', patches: [] }, true),
 ];
+
+// Registry entries (scenario files and the typed API): see src/scenarios/paths.ts.
+definePath('munmap_then_reuse', {
+  description: 'munmap(2) of the page at addr, then other owners allocate a data page and a page table (reusing freed frames); needs setup: [vma-tree]',
+  process: true,
+  args: z.object({ addr: Address }).strict(),
+  check: (a, env) => {
+    vmaTreeOf(env, ['addr']);
+    if (a.addr % PAGE_SIZE) throw new ArgError(['addr'], `${hexs(a.addr)} is not page-aligned (a multiple of ${hexs(PAGE_SIZE)})`);
+  },
+  run: (c, a) => munmap_then_reuse(c, a.addr),
+});
+
+defineSetup('table-batch-alloc-fails', {
+  description: 'every __get_free_page(GFP_NOWAIT) for an mmu_gather table batch fails (tlb_remove_table_one)',
+  args: z.object({}).strict(),
+  apply: (k) => failTableBatchAlloc(k),
+});

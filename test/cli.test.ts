@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { ARCHES } from '../src/kernel/arch/index.js';
 import { CATALOG } from '../src/scenarios/catalog.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -50,7 +51,7 @@ test('list --paths / --patches / --arches: the registry a scenario file can name
   const pj = JSON.parse(run('list', '--paths', '--json').out) as Array<{ name: string; args: string[] }>;
   assert.deepEqual(pj.find((x) => x.name === 'gup_fast')!.args, ['addr', 'pages', 'flags']);
   assert.match(run('list', '--patches').out, /gup-pmd-recheck\s+v6\.0\s+70cbc3cc78a9/);
-  assert.deepEqual(JSON.parse(run('list', '--arches', '--json').out), ['x86-64', 'x86-64-rcu', 'arm64', 'powerpc']);
+  assert.deepEqual(JSON.parse(run('list', '--arches', '--json').out), Object.keys(ARCHES));
 });
 
 // --- check: catalog ids and files, exit codes ----------------------------------------------
@@ -282,7 +283,7 @@ test('bad input: unknown path, layout, argument and field', () => {
 
 test('bad input: unknown arch, kernel or patch, in the file and on the command line', () => {
   bad(run('check', file('arch.yaml', GOOD('  - gup_fast: {addr: 0x4000}\n', undefined, 'arch: arm65\nkernel: v5.19\n'))),
-    /arch\.yaml:1:7: arch: unknown arch 'arm65' \(known: x86-64, x86-64-rcu, arm64, powerpc\)/);
+    /arch\.yaml:1:7: arch: unknown arch 'arm65' \(known: x86-64, x86-64-rcu, arm64, /);
   bad(run('check', file('kernel.yaml', GOOD('  - gup_fast: {addr: 0x4000}\n', undefined, 'arch: arm64\nkernel: 5.19\n'))), /kernel\.yaml:2:9: kernel: expected a kernel release like 'v6\.1'/);
   bad(run('check', file('patch.yaml', GOOD('  - gup_fast: {addr: 0x4000}\n', undefined, 'arch: arm64\nkernel: v5.19\npatches: [+gup-pmd-rechek]\n'))),
     /patch\.yaml:3:11: patches\[0\]: unknown patch 'gup-pmd-rechek' \(known: /);

@@ -8,7 +8,7 @@
  * The format (README "Scenario files"):
  *
  *   question: Can GUP-fast return a page khugepaged has just collapsed?
- *   arch: arm64                  # x86-64, x86-64-rcu, arm64, powerpc (mmrace list --arches)
+ *   arch: arm64                  # mmrace list --arches
  *   kernel: v5.19                # any vX.Y: the patches first released by then
  *   patches: [-gup-pmd-recheck]  # optional: +name adds, -name reverts
  *   geometry: {pte: 2}           # optional: log2 entries per table level

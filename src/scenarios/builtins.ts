@@ -5,11 +5,17 @@
 import { z } from 'zod';
 import { addToSwapCache, mapAnonSmall, mapAnonThp, mapAnonThpByPtes, setAnonExclusive } from '../kernel/boot.js';
 import { FOLL_GET, FOLL_PIN, FOLL_WRITE, gup_fast_fallback } from '../kernel/mm/gup.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { PAGE_SIZE, PMD, PTE } from '../machine/mmu.js';
 import { initVmaTree, type VmaTree } from '../kernel/mm/vma_tree.js';
 import { Address, ArgError, type Env, defineLayout, definePath, defineSetup, hexs } from './paths.js';
 
 export const FOLL_FLAGS: Record<string, number> = { FOLL_WRITE, FOLL_GET, FOLL_PIN };
+
+/** The allocator returns -1 when it runs out: say so instead of mapping frame -1. */
+function outOfFrames(k: Kernel, pfns: number[]): void {
+  if (pfns.some((p) => p < 0)) throw new ArgError([], `not enough memory for this layout (${k.machine.mem.frames} frames): raise 'frames'`);
+}
 
 defineLayout('anon-small', {
   description: 'anonymous memory mapped by small pages, as after their page faults (page i holds 0x100 + i)',
@@ -28,6 +34,7 @@ defineLayout('anon-small', {
     const pages = a.pages ?? k.machine.geometry.entries(PTE);
     if (a.swapcache && pages > k.swap.slots) throw new ArgError(['pages'], `at most ${k.swap.slots} pages fit in the swap cache`);
     const pfns = mapAnonSmall(k, a.at, pages);
+    outOfFrames(k, pfns);
     pfns.forEach((p, i) => {
       if (a.swapcache) addToSwapCache(k, p, i);
       if (a.exclusive) setAnonExclusive(k, p);
@@ -51,6 +58,7 @@ defineLayout('anon-thp', {
     const g = k.machine.geometry;
     if (a.at % g.size(PMD)) throw new ArgError(['at'], `${hexs(a.at)} is not PMD-aligned (a multiple of ${hexs(g.size(PMD))})`);
     const head = a.ptes ? mapAnonThpByPtes(k, a.at) : mapAnonThp(k, a.at);
+    outOfFrames(k, [head]);
     const n = g.entries(PTE);
     const pfns = Array.from({ length: n }, (_, i) => head + i);
     if (a.exclusive) for (const p of pfns) setAnonExclusive(k, p);

@@ -249,11 +249,13 @@ export function buildFromSpec(spec: ScenarioSpec, config: ScenarioConfig, resolv
   const k = bootFor(config, { cpus: resolved.cpus.length, mmCpus, geometry: config.geometry ?? geometryOf(spec), frames: spec.frames });
   const env = new Env(k);
   const space = k.machine.geometry.size(PGD) * k.machine.geometry.entries(PGD);
-  const wrap = <T>(at: Array<string | number>, f: () => T): T => {
+  const wrap = <T>(at: Array<string | number>, f: () => T, setupStep = false): T => {
     try {
       return f();
     } catch (err) {
       if (err instanceof ArgError) throw new SpecError([...at, ...err.field], err.message);
+      // laying out memory fails on what the file asked for (no room for the device range, ...)
+      if (setupStep && err instanceof Error && !(err instanceof SpecError)) throw new SpecError(at, err.message);
       throw err;
     }
   };
@@ -266,7 +268,7 @@ export function buildFromSpec(spec: ScenarioSpec, config: ScenarioConfig, resolv
       const clash = env.regions.find((x) => r.start < x.end && x.start < r.end);
       if (clash) throw new ArgError(['at'], `[${hexs(r.start)}, ${hexs(r.end)}) overlaps ${clash.layout} [${hexs(clash.start)}, ${hexs(clash.end)})`);
       return r;
-    });
+    }, true);
     const name = (m.args as { name?: string }).name;
     if (name !== undefined) {
       if (env.regions.some((x) => x.name === name)) throw new SpecError([...m.at, 'name'], `a region is already named '${name}'`);
@@ -274,7 +276,7 @@ export function buildFromSpec(spec: ScenarioSpec, config: ScenarioConfig, resolv
     }
     env.regions.push(region);
   }
-  for (const x of resolved.setup) wrap(x.at, () => x.def.apply(k, x.args, env));
+  for (const x of resolved.setup) wrap(x.at, () => x.def.apply(k, x.args, env), true);
   for (const c of resolved.cpus) wrap(c.at, () => c.def.check?.(c.args, env));
   const order = spec.threadOrder ?? resolved.cpus.map((_, i) => i);
   return makeWorld(

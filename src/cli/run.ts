@@ -24,6 +24,9 @@ export interface RunOutcome {
 
 export class WorkerFailure extends Error {}
 
+/** The bar shows on runs longer than this (MMRACE_PROGRESS_DELAY_MS overrides it, for tests). */
+const PROGRESS_DELAY_MS = Number(process.env.MMRACE_PROGRESS_DELAY_MS ?? 1000);
+
 export function runJobs(jobs: Job[], opts: RunOptions): Promise<RunOutcome> {
   const flag = new SharedArrayBuffer(4);
   const stop = new Int32Array(flag);
@@ -48,7 +51,7 @@ export function runJobs(jobs: Job[], opts: RunOptions): Promise<RunOutcome> {
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'progress') {
         const elapsed = (Date.now() - t0) / 1000;
-        if (!showBar || interrupted || elapsed < 1) return;
+        if (!showBar || interrupted || elapsed * 1000 < PROGRESS_DELAY_MS) return;
         const payload = {
           id: m.id,
           phase: m.phase === 'minimize' ? 'minimizing the counterexample' : 'exploring',

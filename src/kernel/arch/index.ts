@@ -2,6 +2,7 @@
 import type { Arch } from './arch.js';
 import { arm64 } from './arm64.js';
 import { powerpc } from './powerpc.js';
+import { x86_32_pae } from './x86_32_pae.js';
 import { x86_64, x86_64_rcu } from './x86_64.js';
 
 export const ARCHES: Record<string, Arch> = {
@@ -9,6 +10,7 @@ export const ARCHES: Record<string, Arch> = {
   'x86-64-rcu': x86_64_rcu,
   arm64,
   powerpc,
+  'x86-32-pae': x86_32_pae,
 };
 
 export function archByName(name: string): Arch {

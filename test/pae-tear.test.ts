@@ -1,0 +1,93 @@
+/** The pae-tear family: verdicts, the shape of the torn read, and the "same value mod 4GB" exhibit. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { check } from '../src/explore/check.js';
+import { replay } from '../src/explore/runtime.js';
+import { HIGH_FRAME_BASE, PFN_4G, entryPfn, frameOfPfn, hi32, lo32, mkEntry, pfnOfFrame } from '../src/machine/mmu.js';
+import { paeTear } from '../src/scenarios/pae-tear.js';
+
+const byId = (v: string) => paeTear.find((s) => s.id === `pae-tear/${v}`)!;
+const results = new Map(paeTear.map((s) => [s.id, check(s)]));
+
+for (const s of paeTear) {
+  test(`${s.id}: ${s.expect}`, () => {
+    const r = results.get(s.id)!;
+    assert.equal(r.verdict, s.expect);
+    assert.equal(r.budget, null, 'the search must be exhaustive');
+    assert.equal(r.cutAtBound, 0, 'no execution reaches the retry bound');
+    if (s.expect === 'verified') assert.equal(r.trace, null);
+  });
+}
+
+test('frames above 4 GB: frame HIGH_FRAME_BASE + i has pfn 2^20 + i and the low word of frame i', () => {
+  for (const f of [0, 3, 63, HIGH_FRAME_BASE, HIGH_FRAME_BASE + 5]) assert.equal(frameOfPfn(pfnOfFrame(f)), f);
+  assert.equal(pfnOfFrame(HIGH_FRAME_BASE + 3), PFN_4G + 3);
+  const low = mkEntry(3, 0x67), high = mkEntry(HIGH_FRAME_BASE + 3, 0x67);
+  assert.equal(lo32(low), lo32(high));
+  assert.equal(hi32(low), 0);
+  assert.equal(hi32(high), 1);
+  assert.equal(entryPfn(high), HIGH_FRAME_BASE + 3);
+});
+
+test('pae-tear/pmd-plain-read: GUP-fast reads the pmd low word, munmap clears low then high, GUP-fast reads high = 0', () => {
+  const t = results.get('pae-tear/pmd-plain-read')!.trace!;
+  assert.equal(t.violation.property, 'torn-value');
+  const s = t.steps;
+  const isPmd = (x: (typeof s)[number], half: 'lo' | 'hi') => /^pmd\[\d+\]/.test(x.target) && x.target.includes('.hi') === (half === 'hi');
+  const loRead = s.findIndex((x) => x.threadName === 'cpu0' && x.fn === 'gup_fast_pmd_range' && x.op === 'load' && isPmd(x, 'lo'));
+  const hiRead = s.findIndex((x) => x.threadName === 'cpu0' && x.fn === 'gup_fast_pmd_range' && x.op === 'load' && isPmd(x, 'hi'));
+  const clearLo = s.findIndex((x) => x.fn === 'native_pmd_clear' && x.op === 'store' && isPmd(x, 'lo'));
+  const clearHi = s.findIndex((x) => x.fn === 'native_pmd_clear' && x.op === 'store' && isPmd(x, 'hi'));
+  assert.ok(loRead >= 0 && clearLo > loRead && clearHi > clearLo && hiRead > clearHi, 'lo read, clear lo, clear hi, hi read');
+  assert.equal(s[clearLo].wrote, 0);
+  assert.equal(s[hiRead].read, 0, 'the high word read is the cleared one');
+  const lo = s[loRead].read as number;
+  assert.ok(lo & 1, 'the low word read is the old, present one');
+  // the old pmd pointed at a pte table above 4 GB; the torn value drops its high word
+  const old = Number(/whole values stored there: (0x[0-9a-f]+)/.exec(t.violation.message)![1]);
+  assert.ok(entryPfn(old) >= HIGH_FRAME_BASE, 'the pte table was above 4 GB');
+  assert.equal(lo32(old), lo);
+  assert.notEqual(hi32(old), 0);
+  assert.match(t.violation.message, new RegExp(`read 0x${lo.toString(16)} at pmd\\[.*low word 0x${lo.toString(16)} and high word 0x0`));
+  assert.match(t.violation.message, /points at pfn 0x2 \(frame 2, data\)/, 'the torn pmd points at the data page as if it were a pte table');
+  assert.equal(hiRead, t.violation.step, 'detected at the read that completes the torn value');
+  assert.equal(t.preemptions, 1, 'minimal: one preemption');
+});
+
+test('pae-tear/pmd-plain-read: the counterexample replays to the same violation', () => {
+  const s = byId('pmd-plain-read');
+  const t = results.get(s.id)!.trace!;
+  const again = replay(s.build(s.config), t.schedule);
+  assert.deepEqual(again.violation, t.violation);
+  assert.deepEqual(again.trace.map((x) => [x.threadName, x.op, x.target, x.read, x.wrote]), t.steps.map((x) => [x.threadName, x.op, x.target, x.read, x.wrote]));
+});
+
+test('pae-tear/pte-lockless-refault: no exhibit when the refill has a different low word', () => {
+  assert.deepEqual(results.get('pae-tear/pte-lockless-refault')!.observations, []);
+});
+
+test('pae-tear/pte-lockless-same-low-refault: the retry accepts low from the old pte and high from the new one, which is the new pte whole', () => {
+  const r = results.get('pae-tear/pte-lockless-same-low-refault')!;
+  const o = r.observations.find((x) => x.kind === 'pae-same-low-word');
+  assert.ok(o, 'the exhibit is reported');
+  assert.equal(r.trace, null, 'and it is not a violation');
+  const s = o.trace.steps;
+  // the accepted iteration of ptep_get_lockless: lo, hi, lo with the same low word
+  const reads = s.filter((x) => x.threadName === 'cpu0' && x.fn === 'ptep_get_lockless' && x.op === 'load');
+  const last = reads.slice(-3);
+  const [lo1, hi, lo2] = last;
+  assert.ok(!lo1.target.includes('.hi') && hi.target.includes('.hi') && !lo2.target.includes('.hi'));
+  assert.equal(lo1.read, lo2.read);
+  const zap = s.findIndex((x) => x.threadName === 'cpu1' && x.op === 'xchg' && /^pte\[/.test(x.target));
+  const setHi = s.findIndex((x) => x.fn === 'native_set_pte' && x.op === 'store' && x.target.includes('.hi'));
+  const setLo = s.findIndex((x) => x.fn === 'native_set_pte' && x.op === 'store' && !x.target.includes('.hi'));
+  assert.ok(lo1.index < zap && zap < setHi && setHi < hi.index, 'lo read from the old pte; zap; the refault writes high; high read');
+  assert.ok(setLo < lo2.index, 'the refault wrote the same low word before the recheck');
+  const oldPte = s[zap].read as number;
+  const newPte = Number(/accepted (0x[0-9a-f]+)/.exec(o.message)![1]);
+  assert.equal(lo32(oldPte), lo1.read);
+  assert.equal(lo32(newPte), lo1.read);
+  assert.equal(hi32(newPte), hi.read);
+  assert.notEqual(hi32(oldPte), hi32(newPte), 'the high word changed under the retry loop');
+  assert.equal(entryPfn(newPte) - HIGH_FRAME_BASE, entryPfn(oldPte), 'the new page is the old one plus 4 GB');
+});

@@ -4,7 +4,13 @@ import { test } from 'node:test';
 import { check } from '../src/explore/check.js';
 import { replay } from '../src/explore/runtime.js';
 import { HIGH_FRAME_BASE, PFN_4G, entryPfn, frameOfPfn, hi32, lo32, mkEntry, pfnOfFrame } from '../src/machine/mmu.js';
-import { paeTear } from '../src/scenarios/pae-tear.js';
+import { x86_32_pae, x86_32_pae_torn_observed } from '../src/kernel/arch/x86_32_pae.js';
+import { boot, mapAnonSmall, reserveFreeFramesExcept } from '../src/kernel/boot.js';
+import { FOLL_PIN, FOLL_WRITE, gup_fast_fallback } from '../src/kernel/mm/gup.js';
+import { handle_mm_fault, zap_page_range_single } from '../src/kernel/mm/memory.js';
+import { resolvePatches } from '../src/kernel/patches.js';
+import { PAE_GEOMETRY, buildPte, paeTear } from '../src/scenarios/pae-tear.js';
+import { makeWorld } from '../src/scenarios/world.js';
 
 const byId = (v: string) => paeTear.find((s) => s.id === `pae-tear/${v}`)!;
 const results = new Map(paeTear.map((s) => [s.id, check(s)]));
@@ -90,4 +96,70 @@ test('pae-tear/pte-lockless-same-low-refault: the retry accepts low from the old
   assert.equal(hi32(newPte), hi.read);
   assert.notEqual(hi32(oldPte), hi32(newPte), 'the high word changed under the retry loop');
   assert.equal(entryPfn(newPte) - HIGH_FRAME_BASE, entryPfn(oldPte), 'the new page is the old one plus 4 GB');
+});
+
+test('oracle 4 is not vacuous: ptep_get_lockless without the low re-read tears across the zap and refault', () => {
+  // A mutation, not kernel history: the pte-lockless-refault world with the PAE reader's retry
+  // removed (ptep_get_lockless = the plain two-load read).
+  const noRetry = { ...x86_32_pae, name: 'x86-32-pae-no-retry', get_lockless: x86_32_pae.plain_read };
+  const s = {
+    ...byId('pte-lockless-refault'),
+    build: () => {
+      const k = boot({ arch: noRetry, patches: resolvePatches('v6.6'), cpus: 3, mmCpus: [0, 1, 2], frames: HIGH_FRAME_BASE + 8, geometry: PAE_GEOMETRY });
+      const start = k.machine.geometry.size(2);
+      mapAnonSmall(k, start, 1);
+      reserveFreeFramesExcept(k, [HIGH_FRAME_BASE]);
+      return makeWorld(k, [
+        { name: 'cpu0', cpu: 0, run: (c) => gup_fast_fallback(c, start, 1, FOLL_PIN | FOLL_WRITE) },
+        { name: 'cpu1', cpu: 1, run: (c) => zap_page_range_single(c, start, 4096) },
+        { name: 'cpu2', cpu: 2, run: (c) => handle_mm_fault(c, start) },
+      ]);
+    },
+  };
+  const r = check(s, { noMinimize: true });
+  assert.equal(r.verdict, 'violated');
+  assert.equal(r.property, 'torn-value');
+  assert.match(r.trace!.violation.message, /pte\[0\].*never stored together/);
+});
+
+test('pae-tear/pte-lockless-same-low-refault-high: the retry accepts (old low, cleared high), a page at the old address mod 4 GB', () => {
+  const t = results.get('pae-tear/pte-lockless-same-low-refault-high')!.trace!;
+  assert.equal(t.violation.property, 'torn-value');
+  const s = t.steps;
+  const reads = s.filter((x) => x.threadName === 'cpu0' && x.fn === 'ptep_get_lockless' && x.op === 'load');
+  const [lo1, hi, lo2] = reads.slice(-3);
+  const zap = s.findIndex((x) => x.threadName === 'cpu1' && x.op === 'xchg' && /^pte\[/.test(x.target));
+  const setHi = s.findIndex((x) => x.fn === 'native_set_pte' && x.op === 'store' && x.target.includes('.hi'));
+  const setLo = s.findIndex((x) => x.fn === 'native_set_pte' && x.op === 'store' && !x.target.includes('.hi'));
+  assert.ok(lo1.index < zap && zap < hi.index && hi.index < setHi && setHi < setLo && setLo < lo2.index,
+    'low read from the old pte; zap; high read from the cleared pte; the refault writes high then the same low; low re-read');
+  assert.equal(hi.read, 0);
+  assert.equal(lo1.read, lo2.read);
+  const oldPte = s[zap].read as number;
+  assert.ok(hi32(oldPte) >= 1 && (s[setHi].wrote as number) > hi32(oldPte), 'both pages above 4 GB, in different 4 GB banks');
+  assert.equal(lo2.index, t.violation.step);
+  assert.match(t.violation.message, /ptep_get_lockless read 0x[0-9a-f]+ at pte\[0\].*high word 0x0.*points at pfn 0x3 \(frame 3, reserved\)/);
+});
+
+test('pae-tear/pte-lockless-same-low-refault-high: the counterexample replays', () => {
+  const s = byId('pte-lockless-same-low-refault-high');
+  const t = results.get(s.id)!.trace!;
+  const again = replay(s.build(s.config), t.schedule);
+  assert.deepEqual(again.violation, t.violation);
+});
+
+test('what GUP-fast does with the torn pte: try-gets the other owner\'s page, fails its pte recheck and drops it', () => {
+  const base = byId('pte-lockless-same-low-refault-high');
+  const s = { ...base, build: buildPte((p) => HIGH_FRAME_BASE + p, HIGH_FRAME_BASE + 3, x86_32_pae_torn_observed) };
+  const r = check(s);
+  assert.equal(r.verdict, 'verified', 'no stale reference, no refcount imbalance at the end');
+  const o = r.observations.find((x) => x.kind === 'torn-value');
+  assert.ok(o, 'the torn read is still reachable');
+  const steps = o.trace.steps;
+  const grab = steps.findIndex((x) => x.threadName === 'cpu0' && x.op === 'add_unless' && x.target === 'page 3->_refcount' && x.read === true);
+  assert.ok(grab >= 0, 'GUP-fast takes a reference on page 3, which neither pte ever mapped');
+  const recheck = steps.findIndex((x, i) => i > grab && x.notes.some((n) => /recheck failed/.test(n)));
+  assert.ok(recheck > grab, 'its pte recheck fails');
+  assert.ok(steps.some((x, i) => i > recheck && x.threadName === 'cpu0' && x.target === 'page 3->_refcount' && x.op === 'add' && (x.wrote as number) === 1),
+    'and it drops the reference: the other owner\'s count is back to 1');
 });

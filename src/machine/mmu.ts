@@ -60,20 +60,24 @@ export const _PAGE_PSE = 0x80;
 
 /**
  * Physical memory above 4 GB (x86-32 PAE, 36-bit physical addresses). The model names pages by
- * frame number and, below HIGH_FRAME_BASE, a frame's pfn is its number. Frames from
- * HIGH_FRAME_BASE on are the machine's memory above 4 GB: frame HIGH_FRAME_BASE + i sits at
- * pfn 2^20 + i, so its entries have a nonzero high word and the same low word as frame i's
- * ("the same value mod 4 GB"). A machine has such frames only if it is booted with more than
- * HIGH_FRAME_BASE frames; entries are encoded and decoded through these two functions only.
+ * frame number; below HIGH_FRAME_BASE a frame's pfn is its number. Above, the frames come in
+ * banks of HIGH_FRAME_BASE, one per 4 GB: frame b * HIGH_FRAME_BASE + i sits at pfn b * 2^20 + i,
+ * so its entries have high word b and the low word of frame i ("the same value mod 4 GB"). A
+ * machine has such frames only if it is booted with more than HIGH_FRAME_BASE frames; entries
+ * are encoded and decoded through these two functions only.
  */
 export const HIGH_FRAME_BASE = 64;
 /** pfn of the first page above 4 GB: 4 GB / PAGE_SIZE */
 export const PFN_4G = 2 ** (32 - PAGE_SHIFT);
 export function pfnOfFrame(frame: number): number {
-  return frame >= HIGH_FRAME_BASE ? PFN_4G + (frame - HIGH_FRAME_BASE) : frame;
+  if (frame < HIGH_FRAME_BASE) return frame;
+  return Math.floor(frame / HIGH_FRAME_BASE) * PFN_4G + (frame % HIGH_FRAME_BASE);
 }
+/** The frame at a pfn; a pfn above 4 GB outside the banks maps to no frame (a huge number). */
 export function frameOfPfn(pfn: number): number {
-  return pfn >= PFN_4G ? HIGH_FRAME_BASE + (pfn - PFN_4G) : pfn;
+  if (pfn < PFN_4G) return pfn;
+  const i = pfn % PFN_4G;
+  return i < HIGH_FRAME_BASE ? Math.floor(pfn / PFN_4G) * HIGH_FRAME_BASE + i : Number.MAX_SAFE_INTEGER;
 }
 
 /** The frame an entry points at (its physical pfn mapped back to a frame number). */

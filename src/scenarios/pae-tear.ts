@@ -24,7 +24,9 @@
  * entries never change here). The plain `*pmdp` loads low then high (the compiler may pick
  * either order; with high first, a concurrent pmd_populate into a none pmd would tear instead).
  */
-import { entryFor, mapAnonSmall, reserveFreeFramesExcept } from '../kernel/boot.js';
+import type { Arch } from '../kernel/arch/arch.js';
+import { boot, entryFor, mapAnonSmall, reserveFreeFramesExcept } from '../kernel/boot.js';
+import { resolvePatches } from '../kernel/patches.js';
 import { FOLL_PIN, FOLL_WRITE, gup_fast_fallback } from '../kernel/mm/gup.js';
 import { handle_mm_fault, unmap_region, zap_page_range_single } from '../kernel/mm/memory.js';
 import { HIGH_FRAME_BASE, PAGE_SIZE, PMD, PTE } from '../machine/mmu.js';
@@ -53,13 +55,30 @@ function buildPmd(config: ScenarioConfig) {
   ]);
 }
 
-/** MADV_DONTNEED + write refault of a page, against GUP-fast of that page; the refault gets the
- * frame `refill(P)` (P the page mapped at boot). */
-function buildPte(refill: (p: number) => number) {
+/**
+ * MADV_DONTNEED + write refault of a page, against GUP-fast of that page; the refault gets the
+ * frame `refill(P)` (P the page mapped at boot, at frame `at` if given: then the page at P's
+ * address mod 4 GB belongs to another owner, e.g. the kernel: refcount 1, not in this mm).
+ * `arch` overrides the config's profile (tests only).
+ */
+export function buildPte(refill: (p: number) => number, at?: number, arch?: Arch) {
   return (config: ScenarioConfig) => {
-    const k = bootFor(config, { cpus: 3, mmCpus: [0, 1, 2], frames: FRAMES, geometry: PAE_GEOMETRY });
+    const frames = Math.max(FRAMES, refill(at ?? 0) + 8);
+    const rest = { cpus: 3, mmCpus: [0, 1, 2], frames, geometry: PAE_GEOMETRY };
+    const k = arch ? boot({ arch, patches: resolvePatches(config.kernel, config.patches), ...rest }) : bootFor(config, rest);
     const start = k.machine.geometry.size(PMD);
-    const [p] = mapAnonSmall(k, start, 1);
+    let p: number;
+    if (at === undefined) [p] = mapAnonSmall(k, start, 1);
+    else {
+      entryFor(k, start, PTE); // the tables, below 4 GB
+      const undo = reserveFreeFramesExcept(k, [at]);
+      [p] = mapAnonSmall(k, start, 1); // the page, at frame `at`
+      undo();
+      const other = at % HIGH_FRAME_BASE;
+      const mem = k.machine.mem;
+      mem.use[other] = { kind: 'reserved' };
+      mem.words[k.memmap.field(other, '_refcount')] = 1;
+    }
     reserveFreeFramesExcept(k, [refill(p)]);
     return makeWorld(k, [
       { name: 'cpu0', cpu: 0, run: (c) => gup_fast_fallback(c, start, 1, FOLL_PIN | FOLL_WRITE) },
@@ -93,4 +112,7 @@ export const paeTear: Scenario[] = [
   row('pte-lockless-same-low-refault', Q_PTE, 'verified',
     'the "same value mod 4GB" refill (DESIGN pae-tear row): the retry accepts low from the old pte and high from the new one, which is the new pte whole (an exhibit, not a bug)',
     { arch: 'x86-32-pae', kernel: 'v6.6', patches: [] }, buildPte((p) => HIGH_FRAME_BASE + p)),
+  row('pte-lockless-same-low-refault-high', Q_PTE, 'violated',
+    'model finding, no kernel report known: the ptep_get_lockless comment promises the low word sees l iff the high word sees h; with the old page at 4 GB + X and the new one at 8 GB + X, the high word can be read between the zap and the refault (0) and the low word re-read after the refault (the same l): the retry accepts (l, 0), a page at X that neither pte mapped. GUP-fast then only try-gets that page and backs off at its pte recheck',
+    { arch: 'x86-32-pae', kernel: 'v6.6', patches: [] }, buildPte((p) => HIGH_FRAME_BASE + p, HIGH_FRAME_BASE + 3)),
 ];

@@ -59,8 +59,10 @@ function* halfStore(p: TablePtr, which: 'lo' | 'hi', value: number): Program<voi
   yield { op: 'store', addr: which === 'lo' ? p.addr : p.addr + 1, width: 1, value, check };
 }
 
-/** Oracle 4 on a value assembled from two halves (ghost; no step). */
-function* tornCheck(k: Ctx, p: TablePtr, fn: string, lo: number, hi: number): Program<number> {
+/** Oracle 4 on a value assembled from two halves (ghost; no step). With `observeOnly` (a test
+ * variant, not a catalog profile) a torn present value is recorded as an observation and the
+ * walker goes on with it, to see what it does next. */
+function* tornCheck(k: Ctx, p: TablePtr, fn: string, lo: number, hi: number, observeOnly = false): Program<number> {
   const v = join64(lo, hi);
   const m = k.kernel.machine;
   if (!m.storedWhole(p.addr, v)) {
@@ -69,11 +71,16 @@ function* tornCheck(k: Ctx, p: TablePtr, fn: string, lo: number, hi: number): Pr
     if (present(v)) {
       const f = entryPfn(v);
       const target = f < m.mem.frames ? `frame ${f}, ${describeUse(m.mem.use[f])}` : 'no frame of the machine';
-      throw new Violation(
+      const V = new Violation(
         'torn-value',
         `${fn} read ${hex(v)} at ${where}: low word ${hex(lo)} and high word ${hex(hi)} were never stored together ` +
           `(whole values stored there: ${stored}); it points at pfn ${hex(Math.floor(v / PAGE_SIZE))} (${target})`,
       );
+      if (!observeOnly) throw V;
+      observe(k, 'torn-value', V.message);
+      yield* note(`torn value ${hex(v)} accepted (observe-only variant)`);
+      remember(k, p.level, v);
+      return v;
     }
     yield* note(`torn value ${hex(v)} (low ${hex(lo)}, high ${hex(hi)}) is not present: the walker backs off`);
   }
@@ -82,7 +89,7 @@ function* tornCheck(k: Ctx, p: TablePtr, fn: string, lo: number, hi: number): Pr
 }
 
 /** ptep_get_lockless / pmdp_get_lockless, CONFIG_GUP_GET_PXX_LOW_HIGH form. */
-const get_lockless_low_high = (name: string) =>
+const get_lockless_low_high = (name: string, observeOnly = false) =>
   kfunc(name, function* (k: Ctx, p: TablePtr): Program<number> {
     const mem = k.kernel.machine.mem;
     for (let tries = 0; ; tries++) {
@@ -97,7 +104,7 @@ const get_lockless_low_high = (name: string) =>
         yield* note(`low word changed (${hex(lo)} -> ${hex(again)}): retry`);
         continue;
       }
-      const v = yield* tornCheck(k, p, name, lo, hi);
+      const v = yield* tornCheck(k, p, name, lo, hi, observeOnly);
       if (present(v) && v !== atLo)
         observe(
           k,
@@ -145,6 +152,9 @@ const native_clear = (name: string) =>
 const native_pte_clear = native_clear('native_pte_clear');
 const native_pmd_clear = native_clear('native_pmd_clear');
 
+const ptep_get_lockless_observe = get_lockless_low_high('ptep_get_lockless', true);
+const pmdp_get_lockless_observe = get_lockless_low_high('pmdp_get_lockless', true);
+
 export const x86_32_pae: Arch = {
   name: 'x86-32-pae',
   description: '32-bit x86 with PAE: 64-bit entries read and written as two 32-bit words; TLB flush by IPI; no RCU table free',
@@ -154,4 +164,12 @@ export const x86_32_pae: Arch = {
   get_lockless: (k, p) => (p.level === 1 ? ptep_get_lockless(k, p) : pmdp_get_lockless(k, p)),
   set_entry: (k, p, v) => (p.level === 1 ? native_set_pte(k, p, v) : native_set_pmd(k, p, v)),
   clear_entry: (k, p) => (p.level === 1 ? native_pte_clear(k, p) : native_pmd_clear(k, p)),
+};
+
+/** Test variant: the same profile, with oracle 4 on the lockless readers reporting a torn
+ * present value as an observation instead of a violation (what does the walker do with it?). */
+export const x86_32_pae_torn_observed: Arch = {
+  ...x86_32_pae,
+  name: 'x86-32-pae-torn-observed',
+  get_lockless: (k, p) => (p.level === 1 ? ptep_get_lockless_observe(k, p) : pmdp_get_lockless_observe(k, p)),
 };

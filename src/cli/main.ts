@@ -7,6 +7,8 @@ import { renderTable } from '../explore/trace.js';
 import { CATALOG, findScenario } from '../scenarios/catalog.js';
 import type { Scenario } from '../scenarios/scenario.js';
 import { verdictTable } from './format.js';
+import { bundleFor } from '../ui/bundle.js';
+import { serveUi } from '../ui/server.js';
 
 class UsageError extends Error {}
 
@@ -25,6 +27,12 @@ function scenario(id: string): Scenario {
   const s = findScenario(id);
   if (!s) throw new UsageError(`unknown scenario '${id}' (see 'mmrace list')`);
   return s;
+}
+
+/** check --json leaves out each step's state snapshot (ten times the size of the rest); the
+ * trace from `explain --format json` keeps them, and `mmrace ui` replays what it shows. */
+function withoutStates(key: string, value: unknown): unknown {
+  return key === 'state' ? undefined : value;
 }
 
 function exitCode(r: CheckResult): number {
@@ -70,14 +78,14 @@ program
     const opts = checkOptions(o);
     if (o.all) {
       const results = CATALOG.map((s) => check(s, opts));
-      if (o.json) console.log(JSON.stringify(results, null, 2));
+      if (o.json) console.log(JSON.stringify(results, withoutStates, 2));
       else console.log(verdictTable(results, new Map(CATALOG.map((s) => [s.id, s.question]))));
       process.exitCode = results.every((r) => r.verdict === r.expect) ? 0 : 1;
       return;
     }
     if (!id) throw new UsageError('check needs a scenario id or --all');
     const r = check(scenario(id), opts);
-    console.log(o.json ? JSON.stringify(r, null, 2) : summary(r));
+    console.log(o.json ? JSON.stringify(r, withoutStates, 2) : summary(r));
     process.exitCode = exitCode(r);
   });
 
@@ -102,6 +110,44 @@ program
       console.log(renderTable(r.trace, { width: o.format === 'commit' ? 72 : 120, full: o.full }));
     }
     process.exitCode = exitCode(r);
+  });
+
+function port(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number (0 picks a free one)');
+  return n;
+}
+
+program
+  .command('ui')
+  .description('serve the trace viewer on 127.0.0.1: a catalog id (checked first), a trace file (.json) or a scenario file (.yaml)')
+  .argument('<target>', 'catalog id, trace.json (explain --format json, check --json) or scenario.yaml')
+  .option('--port <n>', 'port to listen on (0: any free port)', port, 0)
+  .option('--max-executions <n>', 'stop after this many executions (verdict unknown)', positiveInt)
+  .option('--time-limit <seconds>', 'stop after this long (verdict unknown)', positiveSeconds)
+  .option('--json', 'print the traces the viewer would show (steps and per-step state) instead of serving them')
+  .action((target: string, o: { port: number; maxExecutions?: number; timeLimit?: number; json?: boolean }) => {
+    let bundle;
+    try {
+      bundle = bundleFor(target, checkOptions(o));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    if (o.json) {
+      console.log(JSON.stringify(bundle));
+      return;
+    }
+    serveUi(bundle, { port: o.port }).then(
+      (s) => {
+        const t = bundle.traces[0];
+        console.log(`${bundle.id}: ${bundle.verdict ?? bundle.origin}; ${t.label}, ${t.steps.length} steps`);
+        console.log(`mmrace ui: serving on ${s.url}  (Ctrl-C to stop)`);
+      },
+      (err: Error) => {
+        console.error(`mmrace ui: ${err.message}`);
+        process.exit(3);
+      },
+    );
   });
 
 try {

@@ -108,10 +108,8 @@ export function explore(makeWorld: () => World, opts: ExploreOptions): ExploreRe
 /** Replays the chosen prefix, then extends it to a maximal execution, updating backtrack sets. */
 function runOne(makeWorld: () => World, nodes: Node[], opts: ExploreOptions): { kind: 'complete' | 'blocked'; exec: Execution } {
   const exec = new Execution(makeWorld(), false);
-  const clocks: number[][] = [];
-  for (let d = 0; d < nodes.length; d++) {
-    stepWithClock(exec, nodes, d, clocks);
-  }
+  const st = new RunState();
+  for (let d = 0; d < nodes.length; d++) stepWithClock(exec, nodes, d, st);
   const dpor = opts.reduction === 'dpor';
   let sleep = nodes.length && dpor ? childSleep(nodes[nodes.length - 1]) : new Map<number, Footprint>();
   for (;;) {
@@ -120,7 +118,7 @@ function runOne(makeWorld: () => World, nodes: Node[], opts: ExploreOptions): { 
     const enabled = exec.enabled();
     const fps = new Map<number, Footprint>();
     for (const t of exec.threads) if (t.pending) fps.set(t.id, exec.footprint(t.id));
-    if (dpor) addBacktracks(nodes, fps, clocks);
+    if (dpor) addBacktracks(nodes, fps, st);
     if (enabled.length === 0) {
       exec.finish();
       return { kind: 'complete', exec };
@@ -143,7 +141,7 @@ function runOne(makeWorld: () => World, nodes: Node[], opts: ExploreOptions): { 
       preemptions: prevPre + (prev >= 0 && p !== prev && enabled.includes(prev) ? 1 : 0),
     };
     nodes.push(node);
-    stepWithClock(exec, nodes, d, clocks);
+    stepWithClock(exec, nodes, d, st);
     if (dpor) sleep = childSleep(node);
   }
 }
@@ -160,22 +158,63 @@ function childSleep(node: Node): Map<number, Footprint> {
   return out;
 }
 
+/**
+ * Per-execution happens-before bookkeeping: each thread's vector clock, and per location the
+ * last write and the reads since it (a new step's clock joins those it depends on), plus every
+ * access, newest last, for finding a pending step's last dependent predecessor.
+ */
+class RunState {
+  readonly clocks: number[][] = [];
+  private readonly lastWrite = new Map<number, number>();
+  private readonly readsSince = new Map<number, number[]>();
+  readonly history = new Map<number, Array<{ step: number; write: boolean }>>();
+
+  /** The clock of step d (thread p, footprint fp), recorded as done. */
+  record(nodes: Node[], d: number, p: number, fp: Footprint): number[] {
+    const c = (this.clocks[p] ?? []).slice();
+    for (const l of fp.r) {
+      const w = this.lastWrite.get(l);
+      if (w !== undefined) maxInto(c, nodes[w].clock);
+    }
+    for (const l of fp.w) {
+      const w = this.lastWrite.get(l);
+      if (w !== undefined) maxInto(c, nodes[w].clock);
+      for (const r of this.readsSince.get(l) ?? []) maxInto(c, nodes[r].clock);
+    }
+    for (const l of fp.r) {
+      let rs = this.readsSince.get(l);
+      if (!rs) this.readsSince.set(l, (rs = []));
+      rs.push(d);
+      this.access(l, d, false);
+    }
+    for (const l of fp.w) {
+      this.lastWrite.set(l, d);
+      this.readsSince.set(l, []);
+      this.access(l, d, true);
+    }
+    return c;
+  }
+
+  private access(l: number, step: number, write: boolean): void {
+    let h = this.history.get(l);
+    if (!h) this.history.set(l, (h = []));
+    const last = h[h.length - 1];
+    if (last && last.step === step) last.write ||= write;
+    else h.push({ step, write });
+  }
+}
+
 /** Execute the node's step and give it a vector clock: after every earlier dependent step. */
-function stepWithClock(exec: Execution, nodes: Node[], d: number, clocks: number[][]): void {
+function stepWithClock(exec: Execution, nodes: Node[], d: number, st: RunState): void {
   const node = nodes[d];
   const p = node.chosen;
-  const fp = node.fps.get(p)!;
-  const c = (clocks[p] ?? []).slice();
-  for (let j = 0; j < d; j++) {
-    const nj = nodes[j];
-    if (nj.chosen !== p && dependent(nj.fps.get(nj.chosen)!, fp)) maxInto(c, nj.clock);
-  }
+  const c = st.record(nodes, d, p, node.fps.get(p)!);
   const before = exec.threads.length;
   exec.step(p);
   c[p] = exec.threads[p].steps;
   node.clock = c;
-  clocks[p] = c;
-  for (let t = before; t < exec.threads.length; t++) clocks[t] = c.slice();
+  st.clocks[p] = c;
+  for (let t = before; t < exec.threads.length; t++) st.clocks[t] = c.slice();
 }
 
 function maxInto(a: number[], b: number[]): void {
@@ -183,18 +222,28 @@ function maxInto(a: number[], b: number[]): void {
 }
 
 /** Flanagan–Godefroid: for each thread's next step, the last dependent step not before it. */
-function addBacktracks(nodes: Node[], fps: Map<number, Footprint>, clocks: number[][]): void {
+function addBacktracks(nodes: Node[], fps: Map<number, Footprint>, st: RunState): void {
   for (const [p, fp] of fps) {
-    const cp = clocks[p] ?? [];
-    for (let j = nodes.length - 1; j >= 0; j--) {
-      const nj = nodes[j];
-      const q = nj.chosen;
-      if (q === p || !dependent(nj.fps.get(q)!, fp)) continue;
-      if ((nj.clock[q] ?? 0) <= (cp[q] ?? 0)) continue; // j happens-before p's next step
-      if (nj.enabled.includes(p)) nj.backtrack.add(p);
-      else for (const t of nj.enabled) nj.backtrack.add(t);
-      break;
-    }
+    const cp = st.clocks[p] ?? [];
+    let last = -1;
+    const scan = (l: number, pWrites: boolean) => {
+      const h = st.history.get(l);
+      if (!h) return;
+      for (let i = h.length - 1; i >= 0 && h[i].step > last; i--) {
+        const { step, write } = h[i];
+        const q = nodes[step].chosen;
+        if (q === p || !(write || pWrites)) continue;
+        if ((nodes[step].clock[q] ?? 0) <= (cp[q] ?? 0)) continue; // happens-before p's next step
+        last = step;
+        return;
+      }
+    };
+    for (const l of fp.r) scan(l, false);
+    for (const l of fp.w) scan(l, true);
+    if (last < 0) continue;
+    const nj = nodes[last];
+    if (nj.enabled.includes(p)) nj.backtrack.add(p);
+    else for (const t of nj.enabled) nj.backtrack.add(t);
   }
 }
 

@@ -8,7 +8,7 @@ import { Machine } from '../machine/machine.js';
 import { Geometry, type GeometryConfig, PAGE_SIZE, PGD, PMD, PTE, _PAGE_PRESENT, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_RW, _PAGE_USER } from '../machine/mmu.js';
 import type { Arch } from './arch/arch.js';
 import { Kernel } from './kernel.js';
-import { PG_head, PG_lru, PG_uptodate } from './mm/mm_types.js';
+import { PG_anon_exclusive, PG_head, PG_lru, PG_swapcache, PG_uptodate, STRUCT_PAGE_WORDS } from './mm/mm_types.js';
 import { mk_huge_pmd, mk_table_entry } from './mm/pgtable.js';
 import { entryPfn, mkEntry } from '../machine/mmu.js';
 
@@ -20,6 +20,7 @@ export interface BootConfig {
   cpus: number;
   frames?: number;
   geometry?: GeometryConfig;
+  mutations?: ReadonlySet<string>;
   /** CPUs running the process (their TLBs hold its translations; they are in mm_cpumask). */
   mmCpus: number[];
 }
@@ -29,16 +30,20 @@ const PTE_FLAGS = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | _PAGE
 export function boot(cfg: BootConfig): Kernel {
   const geometry = new Geometry(cfg.geometry ?? DEFAULT_GEOMETRY);
   const frames = cfg.frames ?? 24;
-  const machine = new Machine({ cpus: cfg.cpus, frames, staticWords: frames * 8 + 64, geometry });
-  const k = new Kernel(machine, cfg.arch, cfg.patches);
+  const machine = new Machine({ cpus: cfg.cpus, frames, staticWords: frames * STRUCT_PAGE_WORDS + 64, geometry });
+  const k = new Kernel(machine, cfg.arch, cfg.patches, cfg.mutations);
   const mem = machine.mem;
   const words = (n: number) => mem.reserveStatic(n);
   const pgd = mem.alloc(0, { kind: 'table', level: PGD });
-  k.mm = { pgd, mmap_lock: words(1), page_table_lock: words(1), write_protect_seq: words(1) };
+  k.mm = { pgd, mmap_lock: words(1), page_table_lock: words(1), write_protect_seq: words(1), replace_seq: words(1) };
   k.anonVma = { rwsem: words(1) };
+  k.swap = { slots: 4, cache: words(4), lock: words(1) };
+  k.names.set(k.swap.lock, 'swapper_space.i_pages xa_lock');
+  for (let i = 0; i < k.swap.slots; i++) k.names.set(k.swap.cache + i, `swap cache slot ${i}`);
   k.names.set(k.mm.mmap_lock, 'mm->mmap_lock');
   k.names.set(k.mm.page_table_lock, 'mm->page_table_lock');
   k.names.set(k.mm.write_protect_seq, 'mm->write_protect_seq');
+  k.names.set(k.mm.replace_seq, 'mm->replace_seq');
   k.names.set(k.anonVma.rwsem, 'anon_vma->rwsem');
   setRefcount(k, pgd, 1);
   for (const c of cfg.mmCpus) machine.root[c] = pgd;
@@ -86,6 +91,7 @@ export function mapAnonSmall(k: Kernel, start: number, npages: number): number[]
     mem.words[k.memmap.field(pfn, '_mapcount')] = 1;
     mem.words[k.memmap.field(pfn, 'flags')] = PG_lru | PG_uptodate;
     mem.words[mem.frameBase(pfn)] = 0x100 + i;
+    mem.words[k.memmap.field(pfn, 'index')] = addr / PAGE_SIZE;
     mem.write(entryFor(k, addr, PTE), 2, mkEntry(pfn, PTE_FLAGS));
     pfns.push(pfn);
   }
@@ -102,10 +108,49 @@ export function mapAnonThp(k: Kernel, start: number): number {
   mem.words[k.memmap.field(head, '_mapcount')] = 1;
   mem.words[k.memmap.field(head, 'flags')] = PG_head | PG_lru | PG_uptodate;
   mem.words[k.memmap.field(head, 'order')] = order;
+  for (let i = 0; i < 1 << order; i++) mem.words[k.memmap.field(head + i, 'index')] = start / PAGE_SIZE + i;
   for (let i = 1; i < 1 << order; i++) mem.words[k.memmap.field(head + i, 'compound_head')] = (head << 1) | 1;
-  mem.write(entryFor(k, start, PMD), 2, mk_huge_pmd(head, PTE_FLAGS));
+  const pmd = entryFor(k, start, PMD);
+  mem.write(pmd, 2, mk_huge_pmd(head, PTE_FLAGS));
+  // pgtable_trans_huge_deposit: the fault deposits a pte table for a later split
+  const deposit = mem.alloc(0, { kind: 'table', level: PTE });
+  setRefcount(k, deposit, 1);
+  mem.words[k.memmap.field(mem.frameOf(pmd), 'pmd_huge_pte')] = deposit + 1;
   addVma(k, start, start + (PAGE_SIZE << order));
   return head;
+}
+
+/** A THP mapped by ptes (as after a pmd split): head pfn; every pte maps one subpage. */
+export function mapAnonThpByPtes(k: Kernel, start: number): number {
+  const mem = k.machine.mem;
+  const order = k.machine.geometry.thpOrder;
+  const head = mem.alloc(order, { kind: 'data' });
+  const nr = 1 << order;
+  setRefcount(k, head, nr);
+  mem.words[k.memmap.field(head, '_mapcount')] = nr;
+  mem.words[k.memmap.field(head, 'flags')] = PG_head | PG_lru | PG_uptodate;
+  mem.words[k.memmap.field(head, 'order')] = order;
+  for (let i = 0; i < nr; i++) {
+    if (i > 0) mem.words[k.memmap.field(head + i, 'compound_head')] = (head << 1) | 1;
+    mem.words[k.memmap.field(head + i, 'index')] = start / PAGE_SIZE + i;
+    mem.write(entryFor(k, start + i * PAGE_SIZE, PTE), 2, mkEntry(head + i, PTE_FLAGS));
+  }
+  addVma(k, start, start + nr * PAGE_SIZE);
+  return head;
+}
+
+/** Put a mapped small folio in the swap cache at `slot`, clean (as after swap-in, still cached). */
+export function addToSwapCache(k: Kernel, pfn: number, slot: number): void {
+  const mem = k.machine.mem;
+  mem.words[k.swap.cache + slot] = pfn + 1;
+  mem.words[k.memmap.field(pfn, 'flags')] |= PG_swapcache;
+  mem.words[k.memmap.field(pfn, 'private')] = slot;
+  mem.words[k.memmap.field(pfn, '_refcount')] += 1;
+}
+
+/** Mark the page PageAnonExclusive (only this process maps it: a write needs no COW). */
+export function setAnonExclusive(k: Kernel, pfn: number): void {
+  k.machine.mem.words[k.memmap.field(pfn, 'flags')] |= PG_anon_exclusive;
 }
 
 function addVma(k: Kernel, start: number, end: number): void {
@@ -129,4 +174,25 @@ export function reserveFreeFramesExcept(k: Kernel, keep: number[]): () => void {
   return () => {
     for (const f of taken) mem.use[f] = { kind: 'free' };
   };
+}
+
+import { PUD } from '../machine/mmu.js';
+
+/**
+ * A device-dax range (drivers/dax/device.c, align = PUD_SIZE) at `start` (PUD-aligned): the
+ * device memory is a naturally aligned block of frames tagged 'device' (ZONE_DEVICE: no
+ * refcounting by the mapping paths of that era), and a shared VMA covering one PUD. When
+ * `mapped`, the huge pud is already installed, as an earlier __dev_dax_pud_fault left it
+ * (`entry` is that pud value). Returns the device's first pfn.
+ */
+export function mapDevDax(k: Kernel, start: number, mapped: boolean, entry: (pfn: number) => number): number {
+  const g = k.machine.geometry;
+  if (g.folded(PUD)) throw new Error('mapDevDax needs an unfolded pud level');
+  const order = g.bits[PMD] + g.bits[PTE]; // a PUD leaf maps a whole pmd table's worth of pages
+  const pfn = k.machine.mem.alloc(order, { kind: 'device' });
+  if (pfn < 0) throw new Error('mapDevDax: no room for the device range');
+  const at = entryFor(k, start, PUD);
+  if (mapped) k.machine.mem.write(at, 2, entry(pfn));
+  addVma(k, start, start + g.size(PUD));
+  return pfn;
 }

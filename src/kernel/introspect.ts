@@ -4,6 +4,7 @@
  */
 import { LEVEL_NAMES, PAGE_SIZE, PGD, PTE, entryPfn, leaf, present } from '../machine/mmu.js';
 import type { Kernel } from './kernel.js';
+import { is_swap_pte, swp_offset } from './mm/pgtable.js';
 
 /** The page mapped at vaddr in the mm's tables, or -1. */
 export function translate(k: Kernel, vaddr: number): number {
@@ -13,6 +14,11 @@ export function translate(k: Kernel, vaddr: number): number {
   for (let level = PGD; level >= PTE; level--) {
     if (g.folded(level)) continue;
     const v = mem.read(mem.frameBase(table) + 2 * g.index(level, vaddr), 2);
+    if (level === PTE && is_swap_pte(v)) {
+      // a fault would map the swap cache's folio for this slot
+      const slot = swp_offset(v);
+      return slot < k.swap.slots ? mem.words[k.swap.cache + slot] - 1 : -1;
+    }
     if (!present(v)) return -1;
     if (level === PTE) return entryPfn(v);
     if (leaf(v)) return entryPfn(v) + Math.floor((vaddr % g.size(level)) / PAGE_SIZE);

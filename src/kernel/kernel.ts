@@ -15,6 +15,8 @@ export interface GupRecord {
   /** references held on the folio (FOLL_GET: 1 per page; FOLL_PIN: bias or pincount) */
   refs: number;
   pin: boolean;
+  /** allocation generation of the page's frame when GUP read the pte mapping it (ghost) */
+  gen?: number;
 }
 
 /** Ghost state: what happened, for the oracles; never read by modeled kernel code. */
@@ -22,6 +24,8 @@ export interface Ghost {
   gup: GupRecord[];
   /** Ranges unmapped by user-initiated operations (munmap, MAP_FIXED, MADV_DONTNEED). */
   userUnmaps: Array<{ start: number; end: number }>;
+  /** References held by scenario actors other than mappings and GUP (a new owner of a page). */
+  held: Array<{ pfn: number; refs: number; who: string }>;
   /** Exhibits: things worth showing that are not bugs (see observe()). */
   observations: Observation[];
 }
@@ -33,8 +37,10 @@ export interface Observation {
 
 export class Kernel {
   readonly memmap: Memmap;
-  readonly ghost: Ghost = { gup: [], userUnmaps: [], observations: [] };
+  readonly ghost: Ghost = { gup: [], userUnmaps: [], held: [], observations: [] };
   mm!: MmStruct;
+  /** the swap cache (swapper_space): one word per swap slot holding pfn + 1, and its xa_lock */
+  swap!: { cache: number; slots: number; lock: number };
   vmas: Vma[] = [];
   /** Names of static kernel words, for traces. */
   readonly names = new Map<number, string>();
@@ -44,6 +50,8 @@ export class Kernel {
     readonly machine: Machine,
     readonly arch: Arch,
     readonly patches: ReadonlySet<string>,
+    /** guards turned off (src/kernel/guards.ts), for mutation testing */
+    readonly mutations: ReadonlySet<string> = new Set(),
   ) {
     this.memmap = new Memmap(machine.mem);
   }
@@ -66,6 +74,8 @@ export class Kernel {
  * as it was when this thread read the entry pointing to it (ghost, for oracle 2). */
 export class Ctx {
   readonly seen = new Map<number, number>();
+  /** current->tlb_ubc: the deferred TLB flush of batched unmapping (mm/rmap.c) */
+  readonly tlb_ubc = { flush_required: false, cpumask: new Set<number>() };
   constructor(
     readonly kernel: Kernel,
     readonly cpu: number,

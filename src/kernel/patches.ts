@@ -14,12 +14,26 @@ export interface Patch {
 }
 
 export const PATCHES: Record<string, Patch> = {
+  'gup-speculative-ref': {
+    name: 'gup-speculative-ref',
+    commit: '2667f50e8b81',
+    title: 'mm: introduce a general RCU get_user_pages_fast()',
+    release: 'v3.18',
+    effect: 'GUP-fast takes its reference with add-unless-zero (fails on a free or frozen folio) instead of get_page()',
+  },
   'gup-pte-recheck': {
     name: 'gup-pte-recheck',
     commit: '2667f50e8b81',
     title: 'mm: introduce a general RCU get_user_pages_fast()',
     release: 'v3.18',
-    effect: 'gup_fast_pte_range takes its reference with add-unless-zero and re-reads the pte after it',
+    effect: 'gup_fast_pte_range re-reads the pte after taking the reference and backs off if it changed',
+  },
+  'gup-folio-recheck': {
+    name: 'gup-folio-recheck',
+    commit: 'c24d37322548',
+    title: 'mm/gup: fix try_grab_compound_head() race with split_huge_page()',
+    release: 'v5.13',
+    effect: 'try_get_folio rechecks that the page still belongs to the folio it referenced, else puts it and retries',
   },
   'gup-pmd-recheck': {
     name: 'gup-pmd-recheck',
@@ -35,6 +49,22 @@ export const PATCHES: Record<string, Patch> = {
     release: 'v6.0',
     effect: 'radix__pmdp_collapse_flush no longer calls serialize_against_pte_lookup (the IPI)',
   },
+  'gup-seqcount': {
+    name: 'gup-seqcount',
+    commit: 'proposal (Linus Torvalds, 2022)',
+    title: 'GUP-fast: a sequence count bumped by page-replacing paths instead of disabling interrupts',
+    release: 'proposal',
+    effect:
+      'gup_fast samples mm->replace_seq, walks with IRQs on, and undoes its pins if the count moved; collapse_huge_page and ' +
+      'shrink_folio_list bump it (odd while they replace) around clearing the entry',
+  },
+  'seqcount-late-bump': {
+    name: 'seqcount-late-bump',
+    commit: 'proposal variant',
+    title: 'the gup-seqcount writer side bumps the count only around installing the new entry',
+    release: 'proposal',
+    effect: 'collapse_huge_page enters the seqcount write section after isolating and copying, just before set_pmd_at',
+  },
   'khugepaged-sync-ipi': {
     name: 'khugepaged-sync-ipi',
     commit: '2ba99c5e0881',
@@ -48,6 +78,37 @@ export const PATCHES: Record<string, Patch> = {
     title: 'mm/gup: Fix the lockless PMD access (series of 024d232ae4fc "mm: Fix pmd_read_atomic()")',
     release: 'v6.2',
     effect: 'gup_fast_pmd_range reads the pmd with pmdp_get_lockless instead of READ_ONCE(*pmdp) (two unordered 32-bit loads on x86-32 PAE)',
+  },
+  'pagewalk-pud-read-once': {
+    name: 'pagewalk-pud-read-once',
+    commit: 'RFC, never merged: Jason Gunthorpe, 2020-03-13; reposted as [RFC PATCH v2 01/30] <20200928175428.4110504-2-zi.yan@sent.com>',
+    title: 'mm/pagewalk: use READ_ONCE when reading the PUD entry unlocked',
+    release: 'proposal',
+    effect:
+      'walk_pud_range reads *pudp once with READ_ONCE (again after split_huge_pud), passes the value to pud_entry ' +
+      '(which rechecks it under the pud lock and returns ACTION_AGAIN if it changed) and to walk_pmd_range, whose ' +
+      'pmd_offset derives the table from that value instead of re-reading *pudp',
+  },
+  'vma-detached-check': {
+    name: 'vma-detached-check',
+    commit: 'per-VMA locks series (Suren Baghdasaryan, "mm: introduce vma detached flag"; hash not checked here)',
+    title: 'mm: introduce vma detached flag',
+    release: 'v6.4',
+    effect: 'lock_vma_under_rcu drops and retries a vma found by mas_walk that was detached meanwhile ("Check if the VMA got isolated after we found it")',
+  },
+  'mmap-no-tree-zeroing': {
+    name: 'mmap-no-tree-zeroing',
+    commit: 'f8d112a4e657',
+    title: 'mm/mmap: avoid zeroing vma tree in mmap_region()',
+    release: 'v6.12',
+    effect: 'MAP_FIXED over a mapping no longer punches the old range out of the VMA tree (do_vmi_munmap) before freeing its page tables: the old vmas stay in the tree, detached, until the new one is stored',
+  },
+  'mmap-clear-ptes-before-store': {
+    name: 'mmap-clear-ptes-before-store',
+    commit: '79f3d123caed',
+    title: 'mm/mmap: fix race in mmap_region() with ftruncate()',
+    release: 'v6.12',
+    effect: '__mmap_region clears the old ptes and frees page tables (vms_clean_up_area) before storing the new vma, not in vms_complete_munmap_vmas after it',
   },
 };
 

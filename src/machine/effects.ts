@@ -75,7 +75,9 @@ export type FrameUse =
   | { kind: 'free' }
   | { kind: 'data' }
   | { kind: 'table'; level: number }
-  | { kind: 'reserved' };
+  | { kind: 'reserved' }
+  /** device memory (ZONE_DEVICE, e.g. a dev_dax range): mapped by huge entries, never a page table */
+  | { kind: 'device' };
 
 export const GHOST_OPS = new Set(['enter', 'leave', 'note']);
 

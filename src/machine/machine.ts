@@ -8,6 +8,7 @@ import { Cpu } from './cpu.js';
 import { type Effect, type FrameUse, type Program, Violation } from './effects.js';
 import { Memory } from './memory.js';
 import { type Geometry, PAGE_SIZE, PGD, PTE, _PAGE_RW, entryPfn, leaf, present } from './mmu.js';
+import { LEVEL_NAMES } from './mmu.js';
 
 export interface MachineConfig {
   cpus: number;
@@ -34,6 +35,24 @@ export interface Spawn {
 interface Ipi {
   sender: number;
   pending: number;
+  name: string;
+  targets: number[];
+  /** targets whose handler has not finished */
+  remaining: number[];
+}
+
+/** Read-only views for snapshots and the trace viewer (not used by the model). */
+export interface IpiView {
+  ticket: number;
+  name: string;
+  sender: number;
+  targets: number[];
+  remaining: number[];
+}
+export interface GracePeriodView {
+  ticket: number;
+  /** CPUs that were RCU readers when it started and have not passed a quiescent state yet */
+  waitingOn: number[];
 }
 
 const CPU_LOCS = 5;
@@ -289,10 +308,13 @@ export class Machine {
       case 'irq_enter':
         c.inIrq = e.ipi;
         return undefined;
-      case 'irq_exit':
+      case 'irq_exit': {
         this.readerTransition(c, () => (c.inIrq = -1));
-        this.ipis[e.ipi].pending--;
+        const ipi = this.ipis[e.ipi];
+        ipi.pending--;
+        ipi.remaining = ipi.remaining.filter((x) => x !== cpu);
         return undefined;
+      }
       case 'tlb_flush_local':
         this.flushTlb(c, e.start, e.end);
         return undefined;
@@ -347,13 +369,17 @@ export class Machine {
     if (frame !== check.frame) throw new Error(`model bug: table access at ${addr} outside frame ${check.frame}`);
     if (use.kind === 'free')
       throw new Violation('pt-uaf', `read of page-table frame ${check.frame} after it was freed`);
+    // The pointer was derived from an entry that never pointed at this frame as a table (a leaf
+    // value: check.gen is -1), or the frame is unchanged since then and is not a table at all.
+    if (use.kind !== 'table' && (check.gen === -1 || this.mem.gen[check.frame] === check.gen))
+      throw new Violation('pt-uaf', `reads ${describeUse(use)} page ${check.frame} as a ${LEVEL_NAMES[check.level] ?? `level ${check.level}`} table`);
     if (this.mem.gen[check.frame] !== check.gen || use.kind !== 'table' || use.level !== check.level)
       throw new Violation('pt-uaf', `read of page-table frame ${check.frame} after it was freed and reused (now ${describeUse(use)})`);
   }
 
   private sendIpi(sender: number, targets: number[], name: string, handler: (cpu: number) => Program<void>): number {
     const ticket = this.ipis.length;
-    this.ipis.push({ sender, pending: targets.length });
+    this.ipis.push({ sender, pending: targets.length, name, targets: [...targets], remaining: [...targets] });
     for (const t of targets) {
       this.spawned.push({ name: `cpu${t}:irq(${name})`, cpu: t, kind: 'irq', program: (function* () {
         yield { op: 'irq_enter', ipi: ticket };
@@ -407,6 +433,16 @@ export class Machine {
     }
     if (write && !t.writable) return -1;
     return t.frame;
+  }
+
+  /** Every IPI sent so far, with the targets whose handler has not finished. */
+  ipiViews(): IpiView[] {
+    return this.ipis.map((x, ticket) => ({ ticket, name: x.name, sender: x.sender, targets: [...x.targets], remaining: [...x.remaining] }));
+  }
+
+  /** Every grace period started so far (synchronize_rcu, call_rcu) and the CPUs it still waits for. */
+  gracePeriodViews(): GracePeriodView[] {
+    return this.gps.map((g, ticket) => ({ ticket, waitingOn: g.filter(([c, qs]) => this.cpus[c].qs <= qs).map(([c]) => c) }));
   }
 
   takeSpawned(): Spawn[] {

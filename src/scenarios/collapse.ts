@@ -4,24 +4,36 @@
  * collapse"; bedf03416913; Jann Horn's 2ba99c5e0881.)
  *
  * CPU 0 runs the process: pin_user_pages_fast(FOLL_PIN | FOLL_WRITE) of the first page of a
- * PMD range mapped by small pages. CPU 1 runs khugepaged collapsing that range.
+ * PMD range mapped by small pages. CPU 1 runs khugepaged collapsing that range. With
+ * `config.cpus` > 2, the extra CPUs run the process too, each pinning its own page of the range.
  */
 import { mapAnonSmall } from '../kernel/boot.js';
 import { FOLL_PIN, FOLL_WRITE, gup_fast_fallback } from '../kernel/mm/gup.js';
 import { khugepaged_collapse } from '../kernel/mm/khugepaged.js';
+import type { Ctx } from '../kernel/kernel.js';
+import { PAGE_SIZE } from '../machine/mmu.js';
 import type { Scenario, ScenarioConfig } from './scenario.js';
 import { bootFor, makeWorld } from './world.js';
 
 const QUESTION = 'Can GUP-fast return a 4K page that khugepaged has just copied into a THP and discarded?';
 
-function build(config: ScenarioConfig) {
-  const k = bootFor(config, { cpus: 2, mmCpus: [0] });
+export function build(config: ScenarioConfig) {
+  const cpus = config.cpus ?? 2;
+  const walkers = [0, ...Array.from({ length: cpus - 2 }, (_, i) => i + 2)];
+  const k = bootFor(config, { cpus, mmCpus: walkers, frames: 24 + 8 * k_extra(config) });
   const start = k.machine.geometry.size(2); // the second PMD range: PMD-aligned, not address 0
-  mapAnonSmall(k, start, k.machine.geometry.entries(1));
+  const npages = k.machine.geometry.entries(1);
+  mapAnonSmall(k, start, npages);
   return makeWorld(k, [
-    { name: 'cpu0', cpu: 0, run: (c) => gup_fast_fallback(c, start, 1, FOLL_PIN | FOLL_WRITE) },
-    { name: 'cpu1', cpu: 1, run: (c) => khugepaged_collapse(c, start) },
+    ...walkers.map((cpu, i) => ({ name: `cpu${cpu}`, cpu, run: (c: Ctx) => gup_fast_fallback(c, start + (i % npages) * PAGE_SIZE, 1, FOLL_PIN | FOLL_WRITE) })),
+    { name: 'cpu1', cpu: 1, run: (c: Ctx) => khugepaged_collapse(c, start) },
   ]);
+}
+
+/** Frames beyond the default a larger geometry needs (a THP of 2^bits pages, and the copies). */
+function k_extra(config: ScenarioConfig): number {
+  const bits = config.geometry?.bits.pte ?? 2;
+  return Math.max(0, (1 << bits) - 4) * 2;
 }
 
 function row(variant: string, expect: Scenario['expect'], source: string, config: ScenarioConfig, question = QUESTION): Scenario {

@@ -10,13 +10,14 @@
  * src/machine/mmu.ts), so entries can differ in their high word.
  *
  * pmd rows: CPU 0 pins the page (pin_user_pages_fast, FOLL_PIN | FOLL_WRITE); CPU 1 munmaps it
- * (zap the pte, free_pgtables: pmd_clear low then high, then the flush IPI and the frees). The
- * pte table sits above 4 GB, at frame HIGH_FRAME_BASE + 2, whose pmd's low word is the one a
- * table at pfn 2 would have: frame 2 is the mapped data page.
+ * (__vm_munmap: zap the pte, free_pgtables: pmd_clear low then high, then the flush IPI and the
+ * frees). The pte table sits above 4 GB, at frame HIGH_FRAME_BASE + P, whose pmd has the low
+ * word a table at pfn P would have: P is the mapped data page. A vma below keeps the pmd table.
  *
  * pte rows: CPU 0 pins the page; CPU 1 runs MADV_DONTNEED on it (zap: ptep_get_and_clear_full,
  * flush IPI, free); CPU 2 write-faults on it (handle_pte_fault: ptep_get_lockless with IRQs on,
- * then do_anonymous_page: set_pte_at high then low). The refault's new page is placed by
+ * then do_anonymous_page: set_pte_at high then low; entered through do_user_addr_fault). The
+ * refault's new page is placed by
  * steering the allocator: above 4 GB with a different low word, or at the same address mod 4 GB.
  *
  * Simplifications: the GUP-fast pte recheck `ptep_get(ptep)` and the pgd reads are one 64-bit
@@ -28,7 +29,9 @@ import type { Arch } from '../kernel/arch/arch.js';
 import { boot, entryFor, mapAnonSmall, reserveFreeFramesExcept } from '../kernel/boot.js';
 import { resolvePatches } from '../kernel/patches.js';
 import { FOLL_PIN, FOLL_WRITE, gup_fast_fallback } from '../kernel/mm/gup.js';
-import { handle_mm_fault, unmap_region, zap_page_range_single } from '../kernel/mm/memory.js';
+import { zap_page_range_single } from '../kernel/mm/memory.js';
+import { __vm_munmap, do_user_addr_fault } from '../kernel/mm/mmap.js';
+import { initVmaTree } from '../kernel/mm/vma_tree.js';
 import { HIGH_FRAME_BASE, PAGE_SIZE, PMD, PTE } from '../machine/mmu.js';
 import type { GeometryConfig } from '../machine/mmu.js';
 import type { Scenario, ScenarioConfig } from './scenario.js';
@@ -44,14 +47,19 @@ const Q_PTE = 'Can ptep_get_lockless on x86-32 PAE return a pte value that was n
 function buildPmd(config: ScenarioConfig) {
   const k = bootFor(config, { cpus: 2, mmCpus: [0, 1], frames: FRAMES, geometry: PAE_GEOMETRY });
   const start = k.machine.geometry.size(PMD);
-  entryFor(k, start, PMD); // the pmd table, below 4 GB
-  const undo = reserveFreeFramesExcept(k, [HIGH_FRAME_BASE + 2]);
-  entryFor(k, start, PTE); // the pte table, above 4 GB
+  mapAnonSmall(k, 0, 1); // a vma below, in the same pmd table: that table stays (free_pgtables' floor)
+  const page = k.machine.mem.pick(0); // the frame the page at `start` will get
+  const undo = reserveFreeFramesExcept(k, [HIGH_FRAME_BASE + page]);
+  entryFor(k, start, PTE); // its pte table, above 4 GB: same low word as a table at `page`
   undo();
   mapAnonSmall(k, start, 1);
+  initVmaTree(k, [
+    { name: 'below', start: 0, end: PAGE_SIZE, mapped: true },
+    { name: 'A', start, end: start + PAGE_SIZE, mapped: true },
+  ]);
   return makeWorld(k, [
     { name: 'cpu0', cpu: 0, run: (c) => gup_fast_fallback(c, start, 1, FOLL_PIN | FOLL_WRITE) },
-    { name: 'cpu1', cpu: 1, run: (c) => unmap_region(c, start, start + PAGE_SIZE) },
+    { name: 'cpu1', cpu: 1, run: (c) => __vm_munmap(c, start, PAGE_SIZE) },
   ]);
 }
 
@@ -76,14 +84,16 @@ export function buildPte(refill: (p: number) => number, at?: number, arch?: Arch
       undo();
       const other = at % HIGH_FRAME_BASE;
       const mem = k.machine.mem;
-      mem.use[other] = { kind: 'reserved' };
+      mem.use[other] = { kind: 'data' };
       mem.words[k.memmap.field(other, '_refcount')] = 1;
+      k.ghost.held.push({ pfn: other, refs: 1, who: 'another owner' });
     }
+    initVmaTree(k, [{ name: 'A', start, end: start + PAGE_SIZE, mapped: true }]);
     reserveFreeFramesExcept(k, [refill(p)]);
     return makeWorld(k, [
       { name: 'cpu0', cpu: 0, run: (c) => gup_fast_fallback(c, start, 1, FOLL_PIN | FOLL_WRITE) },
       { name: 'cpu1', cpu: 1, run: (c) => zap_page_range_single(c, start, PAGE_SIZE) },
-      { name: 'cpu2', cpu: 2, run: (c) => handle_mm_fault(c, start) },
+      { name: 'cpu2', cpu: 2, run: (c) => do_user_addr_fault(c, start) },
     ]);
   };
 }

@@ -4,6 +4,7 @@
  * for every execution. `expect` is kernel history's answer; the checker never reads it.
  */
 import type { World } from '../explore/runtime.js';
+import type { GeometryConfig } from '../machine/mmu.js';
 
 export type Verdict = 'violated' | 'verified' | 'unknown';
 
@@ -12,6 +13,12 @@ export interface ScenarioConfig {
   kernel: string;
   /** patch changes on top of the kernel profile: '+name' adds, '-name' reverts */
   patches: string[];
+  /** guards turned off for mutation testing (src/kernel/guards.ts) */
+  mutations?: string[];
+  /** scaled geometry: log2 entries per table (default src/kernel/boot.ts DEFAULT_GEOMETRY) */
+  geometry?: GeometryConfig;
+  /** CPUs, for families that can add more walkers (default: the family's own) */
+  cpus?: number;
 }
 
 export interface Scenario {

@@ -5,12 +5,19 @@ import type { World } from '../explore/runtime.js';
 import { archByName } from '../kernel/arch/index.js';
 import { type BootConfig, boot } from '../kernel/boot.js';
 import { symbol } from '../kernel/introspect.js';
+import { snapshot } from '../kernel/snapshot.js';
 import { Ctx, type Kernel } from '../kernel/kernel.js';
 import { resolvePatches } from '../kernel/patches.js';
 import type { ScenarioConfig } from './scenario.js';
 
 export function bootFor(config: ScenarioConfig, rest: Omit<BootConfig, 'arch' | 'patches'>): Kernel {
-  return boot({ arch: archByName(config.arch), patches: resolvePatches(config.kernel, config.patches), ...rest });
+  return boot({
+    arch: archByName(config.arch),
+    patches: resolvePatches(config.kernel, config.patches),
+    mutations: new Set(config.mutations ?? []),
+    geometry: config.geometry,
+    ...rest,
+  });
 }
 
 export function makeWorld(k: Kernel, programs: Array<{ name: string; cpu: number; run: (k: Ctx) => Program<unknown> }>): World {
@@ -20,5 +27,6 @@ export function makeWorld(k: Kernel, programs: Array<{ name: string; cpu: number
     symbol: (addr) => symbol(k, addr),
     finalCheck: () => finalOracles(k),
     observations: () => k.ghost.observations,
+    snapshot: () => snapshot(k),
   };
 }

@@ -14,6 +14,17 @@ export interface Arch {
   rcuTableFree: boolean;
   /** flush_tlb_range(vma, start, end) */
   flush_tlb_range(k: Ctx, start: number, end: number): Program<void>;
+  /**
+   * ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH: arch_tlbbatch_add_pending / arch_tlbbatch_flush, used
+   * by reclaim's deferred flush (mm/rmap.c set_tlb_ubc_flush_pending, try_to_unmap_flush).
+   * Absent: unmapping flushes at once (ptep_clear_flush).
+   */
+  tlbbatch?: {
+    /** arch_tlbbatch_should_defer */
+    should_defer(k: Ctx): boolean;
+    add_pending(k: Ctx, start: number, end: number): Program<void>;
+    flush(k: Ctx): Program<void>;
+  };
   /** pmdp_collapse_flush, when the arch overrides the generic one (powerpc radix) */
   pmdp_collapse_flush?(k: Ctx, address: number, pmdp: TablePtr): Program<number>;
   /** a plain C dereference of an entry; `use` is 'compare' when the value is only compared

@@ -13,10 +13,29 @@ const __flush_tlb_range = kfunc('__flush_tlb_range', function* (_k: Ctx, start: 
   yield { op: 'tlbi_broadcast', start, end };
 });
 
+/** arch_tlbbatch_add_pending: __flush_tlb_range_nosync — the TLBI is issued now, without the DSB. */
+const arch_tlbbatch_add_pending = kfunc('arch_tlbbatch_add_pending', function* (_k: Ctx, start: number, end: number): Program<void> {
+  yield { op: 'tlbi_broadcast', start, end };
+});
+
+/** arch_tlbbatch_flush: dsb(ish) — waits for the broadcast invalidations; no step in an SC model. */
+function* arch_tlbbatch_flush(_k: Ctx): Program<void> {}
+
 export const arm64: Arch = {
   name: 'arm64',
   description: 'broadcast TLBI (no IPI); page tables freed through RCU',
   rcuTableFree: true,
   flush_tlb_range: __flush_tlb_range,
+  tlbbatch: { should_defer: () => true, add_pending: arch_tlbbatch_add_pending, flush: arch_tlbbatch_flush },
   ...entry64,
+};
+
+/** Hypothetical: arm64 without CONFIG_MMU_GATHER_RCU_TABLE_FREE (page tables freed right after
+ * the broadcast TLBI, as on an IPI-flushing arch). The configuration the rcu-free question asks
+ * about; no kernel ships it. */
+export const arm64_no_rcu_table_free: Arch = {
+  ...arm64,
+  name: 'arm64-no-rcu-table-free',
+  description: 'hypothetical: broadcast TLBI (no IPI) and page tables freed right after the flush, not through RCU',
+  rcuTableFree: false,
 };

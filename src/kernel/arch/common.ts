@@ -1,5 +1,6 @@
 /** Pieces the arch profiles share: whole-entry accessors and the IPI-and-wait cross call. */
 import type { Program } from '../../machine/effects.js';
+import { guarded } from '../guards.js';
 import { Ctx, kfunc } from '../kernel.js';
 import { load64, store64 } from '../mm/pgtable.js';
 
@@ -16,7 +17,7 @@ export const smp_call_function_many = kfunc(
     if (targets.length === 0) return;
     const kernel = k.kernel;
     const ticket = (yield { op: 'ipi_send', targets, name, handler: (cpu: number) => func(new Ctx(kernel, cpu)) }) as number;
-    yield { op: 'ipi_wait', ticket };
+    if (guarded(k, 'smp_call_function_many:wait')) yield { op: 'ipi_wait', ticket };
   },
 );
 

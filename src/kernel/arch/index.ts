@@ -1,6 +1,6 @@
 /** The arch profiles by name. */
 import type { Arch } from './arch.js';
-import { arm64 } from './arm64.js';
+import { arm64, arm64_no_rcu_table_free } from './arm64.js';
 import { powerpc } from './powerpc.js';
 import { x86_32_pae } from './x86_32_pae.js';
 import { x86_64, x86_64_rcu } from './x86_64.js';
@@ -9,6 +9,7 @@ export const ARCHES: Record<string, Arch> = {
   'x86-64': x86_64,
   'x86-64-rcu': x86_64_rcu,
   arm64,
+  'arm64-no-rcu-table-free': arm64_no_rcu_table_free,
   powerpc,
   'x86-32-pae': x86_32_pae,
 };

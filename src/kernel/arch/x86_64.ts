@@ -23,11 +23,30 @@ const flush_tlb_mm_range = kfunc('flush_tlb_mm_range', function* (k: Ctx, start:
   if (mask.includes(k.cpu)) yield { op: 'tlb_flush_local', start, end };
 });
 
+/** arch_tlbbatch_add_pending: remember which CPUs may cache the mm (cpumask_or). */
+function* x86_add_pending(k: Ctx, _start: number, _end: number): Program<void> {
+  for (const c of k.kernel.mmCpumask()) k.tlb_ubc.cpumask.add(c);
+}
+
+/** arch_tlbbatch_flush: flush_tlb_multi(&batch->cpumask) — IPI the CPUs and wait. */
+const arch_tlbbatch_flush = kfunc('arch_tlbbatch_flush', function* (k: Ctx): Program<void> {
+  const mask = [...k.tlb_ubc.cpumask];
+  k.tlb_ubc.cpumask.clear();
+  const all = { start: 0, end: Number.MAX_SAFE_INTEGER };
+  if (mask.some((c) => c !== k.cpu)) yield* smp_call_function_many(k, mask, 'flush_tlb_func', flush_tlb_func(all.start, all.end));
+  if (mask.includes(k.cpu)) yield { op: 'tlb_flush_local', ...all };
+});
+
 export const x86_64: Arch = {
   name: 'x86-64',
   description: 'TLB flush by IPI (the flusher waits); page tables freed after the flush, not through RCU',
   rcuTableFree: false,
   flush_tlb_range: flush_tlb_mm_range,
+  tlbbatch: {
+    should_defer: (k) => k.kernel.mmCpumask().some((c) => c !== k.cpu), // another CPU may cache the mm
+    add_pending: x86_add_pending,
+    flush: arch_tlbbatch_flush,
+  },
   ...entry64,
 };
 

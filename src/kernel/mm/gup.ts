@@ -1,7 +1,10 @@
 /**
  * mm/gup.c GUP-fast, as of v6.18 (linux-next), with the older forms as patch toggles:
- *   - without 'gup-pte-recheck': the 2008 x86 gup_pte_range (arch/x86/mm/gup.c): get_page with a
- *     plain atomic add, no page_folio recheck, no entry recheck; safety came from IRQs off alone;
+ *   - without 'gup-speculative-ref' and 'gup-pte-recheck' (2667f50e8b81, v3.18): the 2008 x86
+ *     gup_pte_range (arch/x86/mm/gup.c): get_page with a plain atomic add, no entry recheck;
+ *     safety came from IRQs off alone;
+ *   - without 'gup-folio-recheck' (c24d37322548, v5.13): try_get_folio does not recheck that the
+ *     page still belongs to the folio it referenced;
  *   - without 'gup-pmd-recheck' (70cbc3cc78a9, v6.0): only the pte is rechecked.
  *
  * The walk runs with IRQs off, reads each level's entry into a local copy and derives the next
@@ -15,9 +18,11 @@
  */
 import { LoopBound, type Program } from '../../machine/effects.js';
 import { PAGE_SIZE, _PAGE_RW } from '../../machine/mmu.js';
-import { BUG_ON, type Ctx, kfunc, note } from '../kernel.js';
+import { guarded } from '../guards.js';
+import { BUG_ON, type Ctx, kfunc, note, observe } from '../kernel.js';
 import { local_irq_restore, local_irq_save } from '../sync/irqflags.js';
 import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
+import { raw_read_seqcount, read_seqcount_retry } from '../sync/seqcount.js';
 import { folio_ref_add, folio_ref_count, folio_ref_try_add } from '../sync/refcount.js';
 import { folio_test_set_flag } from './filemap.js';
 import { GUP_PIN_COUNTING_BIAS, PG_head, PG_referenced } from './mm_types.js';
@@ -69,9 +74,12 @@ export const try_get_folio = kfunc('try_get_folio', function* (k: Ctx, page: num
     yield* rcu_read_unlock();
     if (!ok) {
       yield* note(`folio ${folio} is free or frozen: no reference taken`);
+      if (k.kernel.machine.mem.use[folio].kind !== 'free') observe(k, 'try-get-on-frozen-folio', `GUP-fast's add-unless-zero failed on frozen folio ${folio}`);
       return -1;
     }
-    if ((yield* page_folio(k, page)) === folio) return folio;
+    if (k.seen.has(folio) && k.kernel.machine.mem.gen[folio] !== k.seen.get(folio))
+      observe(k, 'speculative-ref-on-reused-page', `GUP-fast took a speculative reference on page ${folio}, freed and reallocated since it read the pte`);
+    if (!k.kernel.has('gup-folio-recheck') || (yield* page_folio(k, page)) === folio) return folio;
     yield* note(`page ${page} left folio ${folio}: put and retry`);
     yield* folio_put_refs(k, folio, refs);
   }
@@ -81,7 +89,8 @@ export const try_get_folio = kfunc('try_get_folio', function* (k: Ctx, page: num
 export const try_grab_folio_fast = kfunc(
   'try_grab_folio_fast',
   function* (k: Ctx, page: number, refs: number, flags: number): Program<number> {
-    BUG_ON(k.kernel.machine.cpus[k.cpu].irqOn, '!irqs_disabled() in try_grab_folio_fast');
+    if (guarded(k, 'gup_fast:irq_off') && !k.kernel.has('gup-seqcount'))
+      BUG_ON(k.kernel.machine.cpus[k.cpu].irqOn, '!irqs_disabled() in try_grab_folio_fast');
     if (flags & FOLL_GET) return yield* try_get_folio(k, page, refs);
     const folio = yield* try_get_folio(k, page, refs);
     if (folio < 0) return -1;
@@ -119,8 +128,10 @@ export const gup_fast_pte_range = kfunc(
   'gup_fast_pte_range',
   function* (k: Ctx, pmd: number, pmdp: EntryPtr, addr: number, end: number, flags: number, pages: number[]): Program<boolean> {
     // pte_offset_map(&pmd, addr): rcu_read_lock; the pmd it checks is the local copy
-    yield* rcu_read_lock();
-    let ptep = offset_lockless(k, 1, pmd, addr) as TablePtr;
+    const rcu = guarded(k, 'gup_fast_pte_range:rcu_read_lock');
+    if (rcu) yield* rcu_read_lock();
+    const table = guarded(k, 'gup_fast_pmd_range:READ_ONCE(pmd)') ? pmd : yield* deref(k, pmdp);
+    let ptep = offset_lockless(k, 1, table, addr) as TablePtr;
     let ret = false;
     out: {
       do {
@@ -128,12 +139,15 @@ export const gup_fast_pte_range = kfunc(
         if (!pte_present(pte)) break out; // pte_protnone / !pte_access_permitted
         if (flags & FOLL_WRITE && !(pte & _PAGE_RW)) break out;
         const page = pte_pfn(pte);
-        if (!k.kernel.has('gup-pte-recheck')) {
+        if (!k.kernel.has('gup-speculative-ref')) {
           yield* get_page_2008(k, page);
         } else {
           const folio = yield* try_grab_folio_fast(k, page, 1, flags);
           if (folio < 0) break out;
-          if ((k.kernel.has('gup-pmd-recheck') && pmd !== (yield* deref(k, pmdp, 'compare'))) || pte !== (yield* ptep_get(k, ptep))) {
+          if (
+            (k.kernel.has('gup-pmd-recheck') && pmd !== (yield* deref(k, pmdp, 'compare'))) ||
+            (k.kernel.has('gup-pte-recheck') && pte !== (yield* ptep_get(k, ptep)))
+          ) {
             yield* note('recheck failed: entry changed under us, back off');
             yield* gup_put_folio(k, folio, 1, flags);
             break out;
@@ -147,7 +161,7 @@ export const gup_fast_pte_range = kfunc(
       } while (addr !== end);
       ret = true;
     }
-    yield* rcu_read_unlock(); // pte_unmap
+    if (rcu) yield* rcu_read_unlock(); // pte_unmap
     return ret;
   },
 );
@@ -177,16 +191,20 @@ export const gup_fast_pmd_leaf = kfunc(
   function* (k: Ctx, orig: number, pmdp: EntryPtr, addr: number, end: number, flags: number, pages: number[]): Program<boolean> {
     if (flags & FOLL_WRITE && !(orig & _PAGE_RW)) return false;
     const g = k.kernel.machine.geometry;
-    const page = pte_pfn(orig) + Math.floor((addr % g.size(2)) / PAGE_SIZE);
-    const refs = (end - addr) / PAGE_SIZE; // record_subpages
+    const page = pte_pfn(orig); // pmd_page(orig): the head
+    // record_subpages: the subpages of [addr, end), pointer arithmetic only
+    const sub: number[] = [];
+    for (let a = addr; a < end; a += PAGE_SIZE) sub.push(page + Math.floor((a % g.size(2)) / PAGE_SIZE));
+    const refs = sub.length;
     const folio = yield* try_grab_folio_fast(k, page, refs, flags);
     if (folio < 0) return false;
-    if (orig !== (yield* deref(k, pmdp, 'compare'))) {
+    if (guarded(k, 'gup_fast_pmd_leaf:pmd_recheck') && orig !== (yield* deref(k, pmdp, 'compare'))) {
       yield* note('recheck failed: pmd changed, back off');
+      observe(k, 'pmd-recheck-backs-off', 'GUP-fast referenced the THP, then saw the pmd change and dropped the reference');
       yield* gup_put_folio(k, folio, refs, flags);
       return false;
     }
-    for (let i = 0; i < refs; i++) pages.push(page + i);
+    pages.push(...sub);
     yield* folio_test_set_flag(k, folio, PG_referenced);
     return true;
   },
@@ -245,19 +263,29 @@ export const gup_fast_pgd_range = kfunc(
   },
 );
 
-/** gup_fast: the lockless walk with IRQs off; FOLL_PIN also samples mm->write_protect_seq. */
+/** gup_fast: the lockless walk with IRQs off; FOLL_PIN also samples mm->write_protect_seq.
+ * With the 'gup-seqcount' proposal the walk runs with IRQs on, bracketed by mm->replace_seq. */
 export const gup_fast = kfunc('gup_fast', function* (k: Ctx, start: number, end: number, flags: number, pages: number[]): Program<number> {
-  const seqAddr = k.kernel.mm.write_protect_seq;
+  const wps = k.kernel.mm.write_protect_seq;
+  const rs = k.kernel.mm.replace_seq;
+  const seqcount = k.kernel.has('gup-seqcount');
   let seq = 0;
+  let rseq = 0;
   if (flags & FOLL_PIN) {
-    seq = (yield { op: 'load', addr: seqAddr, width: 1 }) as number; // raw_read_seqcount
+    seq = yield* raw_read_seqcount(wps); // raw_seqcount_try_begin
     if (seq & 1) return 0;
   }
-  const irq = yield* local_irq_save();
-  yield* gup_fast_pgd_range(k, start, end, flags, pages);
-  yield* local_irq_restore(irq);
-  if (flags & FOLL_PIN && (yield { op: 'load', addr: seqAddr, width: 1 }) !== seq) {
-    // read_seqcount_retry: a concurrent fork write-protected; undo every pin
+  if (seqcount) {
+    rseq = yield* raw_read_seqcount(rs);
+    if (rseq & 1) return 0;
+    yield* gup_fast_pgd_range(k, start, end, flags, pages);
+  } else if (guarded(k, 'gup_fast:irq_off')) {
+    const irq = yield* local_irq_save();
+    yield* gup_fast_pgd_range(k, start, end, flags, pages);
+    yield* local_irq_restore(irq);
+  } else yield* gup_fast_pgd_range(k, start, end, flags, pages);
+  if ((flags & FOLL_PIN && (yield* read_seqcount_retry(wps, seq))) || (seqcount && (yield* read_seqcount_retry(rs, rseq)))) {
+    yield* note('the sequence count moved: undo every pin');
     for (const page of pages.splice(0)) yield* gup_put_folio(k, yield* page_folio(k, page), 1, flags);
     return 0;
   }
@@ -280,8 +308,8 @@ export const gup_fast_fallback = kfunc(
       // ghost: how many references this pin holds on its folio, for the refcount oracle
       const headWord = mem.words[k.kernel.memmap.field(pfn, 'compound_head')];
       const large = headWord & 1 || mem.words[k.kernel.memmap.field(pfn, 'flags')] & PG_head;
-      const refs = flags & FOLL_PIN && !large ? GUP_PIN_COUNTING_BIAS : 1;
-      ghost.gup.push({ cpu: k.cpu, addr: start + i * PAGE_SIZE, pfn, refs, pin: (flags & FOLL_PIN) !== 0 });
+      const refs = flags & FOLL_PIN && !large && k.kernel.has('gup-speculative-ref') ? GUP_PIN_COUNTING_BIAS : 1;
+      ghost.gup.push({ cpu: k.cpu, addr: start + i * PAGE_SIZE, pfn, refs, pin: (flags & FOLL_PIN) !== 0, gen: k.seen.get(pfn) });
     });
     yield* note(pages.length ? `returns page ${pages.join(', ')} to the caller` : 'returns no page (the slow path would take over)');
     return pages;

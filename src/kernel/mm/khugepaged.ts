@@ -14,10 +14,12 @@
  */
 import type { Program } from '../../machine/effects.js';
 import { PTE, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_RW } from '../../machine/mmu.js';
+import { guarded } from '../guards.js';
 import { BUG_ON, type Ctx, kfunc, note } from '../kernel.js';
 import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
 import { folio_ref_count } from '../sync/refcount.js';
 import { down_write, up_write } from '../sync/rwsem.js';
+import { raw_write_seqcount_begin, raw_write_seqcount_end } from '../sync/seqcount.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import { folio_test_flag, folio_test_set_flag, folio_trylock, folio_unlock } from './filemap.js';
 import { page_folio } from './gup.js';
@@ -134,7 +136,7 @@ const __collapse_huge_page_isolate = kfunc(
       const swapcache = yield* folio_test_flag(k, folio, PG_swapcache);
       const mapped = (yield { op: 'load', addr: mm.field(folio, '_mapcount'), width: 1 }) as number;
       const count = yield* folio_ref_count(k.kernel, folio);
-      if ((swapcache ? 1 : 0) + mapped !== count) {
+      if (guarded(k, 'collapse:refcount_check') && (swapcache ? 1 : 0) + mapped !== count) {
         yield* note(`folio ${folio}: refcount ${count} != expected ${mapped}: someone holds a reference`);
         yield* folio_unlock(k, folio);
         result = 'SCAN_PAGE_COUNT';
@@ -226,7 +228,10 @@ function* collapse_locked(k: Ctx, address: number, pmd: TablePtr, folio: number)
   yield* down_write(anon_vma); // anon_vma_lock_write
   const pmd_ptl = ptl(k, pmd); // pmd_lock: the split pmd lock of the pmd table page
   yield* spin_lock(pmd_ptl);
-  const _pmd = yield* pmdp_collapse_flush(k, address, pmd);
+  const seqcount = k.kernel.has('gup-seqcount');
+  const early = seqcount && !k.kernel.has('seqcount-late-bump');
+  if (early) yield* raw_write_seqcount_begin(k.kernel.mm.replace_seq);
+  const _pmd = guarded(k, 'collapse:pmdp_collapse_flush') ? yield* pmdp_collapse_flush(k, address, pmd) : yield* deref(k, pmd);
   yield* spin_unlock(pmd_ptl);
   if (k.kernel.has('khugepaged-sync-ipi')) yield* tlb_remove_table_sync_one(k);
 
@@ -242,6 +247,7 @@ function* collapse_locked(k: Ctx, address: number, pmd: TablePtr, folio: number)
     yield* spin_lock(pmd_ptl);
     BUG_ON(!pmd_none(yield* deref(k, pmd)), '!pmd_none(*pmd)');
     yield* set_entry(k, pmd, mk_table_entry(pte.frame)); // pmd_populate
+    if (early) yield* raw_write_seqcount_end(k.kernel.mm.replace_seq);
     yield* spin_unlock(pmd_ptl);
     yield* up_write(anon_vma);
     return isolated;
@@ -259,7 +265,9 @@ function* collapse_locked(k: Ctx, address: number, pmd: TablePtr, folio: number)
   yield { op: 'store', addr: mm.field(folio, '_mapcount'), width: 1, value: 1 }; // folio_add_new_anon_rmap
   yield* folio_test_set_flag(k, folio, PG_lru); // folio_add_lru_vma
   yield { op: 'store', addr: mm.field(pmd.frame, 'pmd_huge_pte'), width: 1, value: pte.frame + 1 }; // pgtable_trans_huge_deposit
+  if (seqcount && !early) yield* raw_write_seqcount_begin(k.kernel.mm.replace_seq);
   yield* set_entry(k, pmd, huge); // set_pmd_at
+  if (seqcount) yield* raw_write_seqcount_end(k.kernel.mm.replace_seq);
   yield* note(`huge pmd installed: the range now maps folio ${folio}`);
   yield* spin_unlock(pmd_ptl);
   return 'SCAN_SUCCEED';

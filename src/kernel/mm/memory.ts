@@ -1,233 +1,359 @@
 /**
- * mm/memory.c: just the paths the pae-tear scenarios need: zapping ptes (zap_pte_range, reached
- * from munmap's unmap_region and from MADV_DONTNEED's zap_page_range_single), freeing a pte
- * table (free_pte_range, from free_pgtables), and the anonymous write fault on a none pte
- * (handle_pte_fault -> do_anonymous_page). Modeled on v6.6; v5.10 has the same shared-memory
- * accesses on these paths (it reads `ptent = *pte` where v6.6 has ptep_get; both run under the
- * pte lock, which every writer of that pte also holds).
+ * mm/memory.c (v6.18 linux-next): tearing down a range (unmap_vmas -> zap_pte_range),
+ * freeing its page tables (free_pgtables -> free_pgd_range -> ... -> free_pte_range), and the
+ * anonymous page fault that builds them again (__handle_mm_fault -> do_anonymous_page ->
+ * __pte_alloc -> pmd_install).
  *
- * Simplifications (shared by the functions below):
- *   - The walk down to the pmd (pmd_off / zap_p4d_range..zap_pmd_range / __handle_mm_fault's
- *     p4d_alloc..pmd_alloc) is one READ_ONCE per unfolded level above the pmd: the upper
- *     tables never change in these scenarios. pte_offset_map_lock / pte_offset_map_nolock read
- *     the pmd once, as a plain `*pmd` (in v6.6 it is pmdp_get_lockless with IRQs off on PAE; the
- *     pmd has no concurrent writer on the paths that call them here); the pte lock is the pte
- *     table's split lock (ptdesc->ptl).
- *   - mmap_lock is not taken: MADV_DONTNEED and the fault both hold it for read (they exclude
- *     nothing from each other), and GUP-fast takes no lock; munmap's write lock excludes no
- *     thread of the scenarios either.
- *   - The mmu_gather is reduced to what x86 without CONFIG_MMU_GATHER_RCU_TABLE_FREE does (a
- *     minimal local batch, see MmuGather below): flush the TLB range (IPI and wait), then free
- *     the batched page tables and pages. No batching limits, no rmap/LRU/counter updates
- *     (inc_mm_counter, folio_add_lru_vma, lru_add_drain, update_hiwater_rss), no mmu notifiers,
- *     no uffd/swap/device entries, no zero page (the fault is a write fault).
- *   - free_pgtables frees only the pte table under the unmapped range: the pmd table and the
- *     levels above stay (as they do when other mappings share them: floor/ceiling).
+ * Simplifications:
+ *  - the walkers above the pte level read each entry once and derive the next table from the
+ *    value (the kernel's pXd_none_or_clear_bad(p) then pXd_offset(p) is two loads of an entry
+ *    that cannot change under mmap_lock here: only pte tables are freed or installed
+ *    concurrently in the scenarios); pXd_bad is never true;
+ *  - zap: anonymous small folios only (no swap/migration entries, no THP, no file pages, no
+ *    delayed rmap, no rss counters, no uffd markers); a page's reference goes into the mmu_gather
+ *    batch and is dropped after the TLB flush;
+ *  - free_pgtables: unlink_anon_vmas / unlink_file_vma_batch are not modeled (no rmap walker
+ *    runs in these scenarios); one vma at a time (no merging of neighbours within PMD_SIZE);
+ *  - fault: THP disabled for the vma (thp_vma_allowable_order false), write fault on an
+ *    anonymous private vma whose anon_vma exists; __p4d_alloc / __pud_alloc / __pmd_alloc are
+ *    not modeled (the scenarios keep the upper tables: a vma below the range holds them);
+ *    alloc_anon_folio is order 0; folio_add_lru_vma, memcg charge, mm counters are not modeled;
+ *  - ghost: the pte table a fault installs is recorded with the vma it faulted on (oracle 5).
  */
-import type { Program } from '../../machine/effects.js';
+import { LoopBound, type Program } from '../../machine/effects.js';
 import { PAGE_SIZE, PMD, PTE, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, mkEntry } from '../../machine/mmu.js';
-import { type Ctx, kfunc, note } from '../kernel.js';
+import { guarded } from '../guards.js';
+import { BUG_ON, type Ctx, kfunc, note } from '../kernel.js';
+import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
+import { folio_ref_sub_and_test } from '../sync/refcount.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
-import { PG_uptodate } from './mm_types.js';
-import { alloc_pages } from './page_alloc.js';
+import { type MmuGather, tlb_adjust_range, tlb_finish_mmu, tlb_gather_mmu, tlb_remove_page, tlb_remove_table } from './mmu_gather.js';
+import { PG_lru, PG_uptodate } from './mm_types.js';
+import { alloc_pages, free_frozen_pages } from './page_alloc.js';
 import {
+  type EntryPtr,
   type TablePtr,
   READ_ONCE,
-  clear_entry,
-  deref,
   get_and_clear,
+  mk_table_entry,
   nextEntry,
   offset_lockless,
   pgd_offset,
-  pmd_present,
+  pmd_none,
+  pmdp_get_lockless,
   pte_none,
   pte_pfn,
   pte_present,
   ptep_get,
-  ptep_get_lockless,
   set_entry,
+  clear_entry,
+  ptep_get_lockless,
+  store64,
 } from './pgtable.js';
-import { folio_put, folio_put_refs } from './swap.js';
+import { type VmaStruct, notePtOwner, vma_read } from './vma_tree.js';
+import { vma_start_write } from './mmap_lock.js';
 
-/**
- * A minimal struct mmu_gather for x86 before v6.15 (no RCU table free): the range to flush,
- * and the pages and page tables to free once the TLBs no longer hold them.
- */
-export interface MmuGather {
-  start: number;
-  end: number;
-  pages: number[];
-  tables: number[];
+/** pXd_addr_end */
+function addr_end(k: Ctx, level: number, addr: number, end: number): number {
+  const size = k.kernel.machine.geometry.size(level);
+  return Math.min((Math.floor(addr / size) + 1) * size, end);
+}
+function nextLevel(k: Ctx, level: number): number {
+  let n = level - 1;
+  while (n > PTE && k.kernel.machine.geometry.folded(n)) n--;
+  return n;
+}
+const ptlOf = (k: Ctx, frame: number): number => k.kernel.memmap.field(frame, 'ptl');
+const LEVEL_FN = ['', 'pte', 'pmd', 'pud', 'p4d', 'pgd'];
+
+// ---------------------------------------------------------------------------------- zap
+
+/** pte_offset_map_lock (mm/pgtable-generic.c __pte_offset_map_lock): map under RCU from the
+ * pmd value, take the pte lock, recheck the pmd; retried (bounded) if it changed. */
+export const pte_offset_map_lock = kfunc(
+  'pte_offset_map_lock',
+  function* (k: Ctx, pmdp: EntryPtr, addr: number): Program<{ ptep: TablePtr; ptl: number } | null> {
+    for (let tries = 0; ; tries++) {
+      if (tries > 2) throw new LoopBound('pte_offset_map_lock');
+      yield* rcu_read_lock(); // __pte_offset_map
+      const pmdval = yield* pmdp_get_lockless(k, pmdp);
+      if (pmd_none(pmdval) || !pte_present(pmdval)) {
+        yield* rcu_read_unlock();
+        return null;
+      }
+      const ptep = offset_lockless(k, PTE, pmdval, addr) as TablePtr;
+      const ptl = ptlOf(k, ptep.frame);
+      yield* spin_lock(ptl);
+      if (!guarded(k, 'pte_offset_map_lock:pmd_recheck') || pmdval === (yield* pmdp_get_lockless(k, pmdp))) return { ptep, ptl };
+      yield* spin_unlock(ptl); // pte_unmap_unlock
+      yield* rcu_read_unlock();
+    }
+  },
+);
+
+function* pte_unmap_unlock(ptl: number): Program<void> {
+  yield* spin_unlock(ptl);
+  yield* rcu_read_unlock();
 }
 
-export function tlb_gather_mmu(): MmuGather {
-  return { start: Infinity, end: 0, pages: [], tables: [] };
-}
-
-/** tlb_finish_mmu -> tlb_flush_mmu: flush the gathered range (IPI and wait on x86), then
- * tlb_flush_mmu_free: free the page tables (tlb_remove_page of the table) and release_pages. */
-export const tlb_finish_mmu = kfunc('tlb_finish_mmu', function* (k: Ctx, tlb: MmuGather): Program<void> {
-  if (tlb.end > tlb.start) yield* k.arch.flush_tlb_range(k, tlb.start, tlb.end);
-  for (const t of tlb.tables) yield* folio_put(k, t); // pte_free: the table page's last reference
-  for (const p of tlb.pages) yield* folio_put_refs(k, p, 1); // release_pages
-});
-
-function track(tlb: MmuGather, addr: number, size: number): void {
-  tlb.start = Math.min(tlb.start, addr);
-  tlb.end = Math.max(tlb.end, addr + size);
-}
-
-/** pmd_off(mm, addr): the pmd entry for addr, one READ_ONCE per unfolded level above it. */
-export function* pmd_off(k: Ctx, addr: number): Program<TablePtr | null> {
-  const g = k.kernel.machine.geometry;
-  let v = yield* READ_ONCE(k, pgd_offset(k, addr));
-  for (let level = 4; level >= 3; level--) {
-    if (!pmd_present(v)) return null;
-    if (g.folded(level)) continue;
-    v = yield* READ_ONCE(k, offset_lockless(k, level, v, addr));
-  }
-  if (!pmd_present(v)) return null;
-  return offset_lockless(k, PMD, v, addr) as TablePtr;
-}
-
-const ptl = (k: Ctx, pte: TablePtr): number => k.kernel.memmap.field(pte.frame, 'ptl');
-
-/** pte_offset_map_lock's table pointer: from one plain read of *pmd (see the header). */
-function* pte_offset_map(k: Ctx, pmdp: TablePtr, addr: number): Program<TablePtr | null> {
-  const pmd = yield* deref(k, pmdp);
-  if (!pmd_present(pmd)) return null;
-  return offset_lockless(k, PTE, pmd, addr) as TablePtr;
-}
-
-/**
- * zap_pte_range (v6.6): under the pte lock, clear each present pte with
- * ptep_get_and_clear_full (an atomic 64-bit exchange on x86, also on PAE since 2018), drop its
- * mapcount (page_remove_rmap) and queue the page for freeing after the TLB flush
- * (__tlb_remove_page).
- */
-export const zap_pte_range = kfunc(
+const zap_pte_range = kfunc(
   'zap_pte_range',
-  function* (k: Ctx, tlb: MmuGather, pmdp: TablePtr, addr: number, end: number): Program<void> {
-    let pte = yield* pte_offset_map(k, pmdp, addr);
-    if (!pte) return;
-    const lock = ptl(k, pte);
-    yield* spin_lock(lock);
+  function* (k: Ctx, tlb: MmuGather, pmdp: EntryPtr, addr: number, end: number): Program<void> {
+    const m = yield* pte_offset_map_lock(k, pmdp, addr);
+    if (!m) return;
+    let pte = m.ptep;
     do {
       const ptent = yield* ptep_get(k, pte);
-      if (!pte_none(ptent) && pte_present(ptent)) {
+      if (!pte_none(ptent)) {
+        BUG_ON(!pte_present(ptent), 'non-present pte in zap (not modeled)');
         const page = pte_pfn(ptent); // vm_normal_page
         yield* get_and_clear(k, pte); // ptep_get_and_clear_full
-        track(tlb, addr, PAGE_SIZE); // tlb_remove_tlb_entry
-        yield { op: 'add', addr: k.kernel.memmap.field(page, '_mapcount'), delta: -1 }; // page_remove_rmap
-        tlb.pages.push(page); // __tlb_remove_page
+        tlb_adjust_range(tlb, addr, PAGE_SIZE); // tlb_remove_tlb_entry
+        tlb.cleared_ptes = true;
+        // zap_present_folio_ptes: folio_remove_rmap_ptes, then __tlb_remove_folio_pages
+        yield { op: 'add', addr: k.kernel.memmap.field(page, '_mapcount'), delta: -1 };
+        tlb_remove_page(tlb, page);
       }
       pte = nextEntry(pte);
       addr += PAGE_SIZE;
     } while (addr !== end);
-    yield* spin_unlock(lock);
+    yield* pte_unmap_unlock(m.ptl);
   },
 );
 
-/**
- * free_pte_range (mm/memory.c, unchanged in substance from v2.6 to v6.6): token =
- * pmd_pgtable(*pmd); pmd_clear(pmd); pte_free_tlb(tlb, token, addr). On x86-32 PAE pmd_clear
- * writes the low word, smp_wmb, then the high word; the table is freed after the flush.
- */
-export const free_pte_range = kfunc('free_pte_range', function* (k: Ctx, tlb: MmuGather, pmdp: TablePtr, addr: number): Program<void> {
-  const pmd = yield* deref(k, pmdp); // pmd_pgtable(*pmd)
-  const token = pte_pfn(pmd);
-  yield* clear_entry(k, pmdp); // pmd_clear
-  track(tlb, addr, k.kernel.machine.geometry.size(PMD));
-  tlb.tables.push(token); // pte_free_tlb -> ___pte_free_tlb -> tlb_remove_page (x86, no RCU table free)
-  yield* note(`pte table ${token} queued for freeing after the TLB flush`);
+/** zap_pmd_range / zap_pud_range / zap_p4d_range, one body: read each entry, skip none. */
+function* zap_level(k: Ctx, tlb: MmuGather, level: number, parentVal: number, addr: number, end: number): Program<void> {
+  let p = offset_lockless(k, level, parentVal, addr);
+  do {
+    const next = addr_end(k, level, addr, end);
+    const v = yield* READ_ONCE(k, p);
+    if (v !== 0) {
+      BUG_ON(!pte_present(v), `non-present ${LEVEL_FN[level]} in zap (not modeled)`);
+      if (level === PMD) yield* zap_pte_range(k, tlb, p, addr, next);
+      else yield* zap_level(k, tlb, nextLevel(k, level), v, addr, next);
+    }
+    if (p.kind === 'table') p = nextEntry(p);
+    addr = next;
+  } while (addr !== end);
+}
+
+/** unmap_page_range (unmap_vmas -> unmap_single_vma for each vma): walk the pgd. */
+const unmap_page_range = kfunc('unmap_page_range', function* (k: Ctx, tlb: MmuGather, addr: number, end: number): Program<void> {
+  let pgdp = pgd_offset(k, addr);
+  do {
+    const next = addr_end(k, 5, addr, end);
+    const pgd = yield* READ_ONCE(k, pgdp);
+    if (pgd !== 0) yield* zap_level(k, tlb, nextLevel(k, 5), pgd, addr, next);
+    pgdp = nextEntry(pgdp);
+    addr = next;
+  } while (addr !== end);
 });
 
-/**
- * munmap of [start, end) inside one PMD range, as unmap_region (mm/mmap.c v5.10; vms_clear_ptes
- * in v6.12+) does it after the VMA is detached: tlb_gather_mmu, unmap_vmas (zap_pte_range),
- * free_pgtables (free_pte_range: the whole PMD range is no longer mapped), tlb_finish_mmu.
- * Ghost: the range is recorded as unmapped by the user (oracle 1).
- */
-export const unmap_region = kfunc('unmap_region', function* (k: Ctx, start: number, end: number): Program<void> {
-  k.kernel.vmas = k.kernel.vmas.filter((v) => v.end <= start || v.start >= end); // detached before
-  k.kernel.ghost.userUnmaps.push({ start, end });
-  const tlb = tlb_gather_mmu();
-  const pmdp = yield* pmd_off(k, start);
-  if (pmdp) {
-    yield* zap_pte_range(k, tlb, pmdp, start, end);
-    yield* free_pte_range(k, tlb, pmdp, start);
+export const unmap_vmas = kfunc('unmap_vmas', function* (k: Ctx, tlb: MmuGather, vmas: VmaStruct[], start: number, end: number): Program<void> {
+  for (const vma of vmas) {
+    // unmap_single_vma: clip to the vma
+    const s = Math.max(start, yield* vma_read(k, vma.vm_start));
+    const e = Math.min(end, yield* vma_read(k, vma.vm_end));
+    if (s < e) yield* unmap_page_range(k, tlb, s, e);
   }
-  yield* tlb_finish_mmu(k, tlb);
 });
 
 /**
- * zap_page_range_single (v6.6), as MADV_DONTNEED (madvise_dontneed_single_vma) calls it:
- * tlb_gather_mmu, unmap_single_vma -> ... -> zap_pte_range, tlb_finish_mmu. Ghost: a
+ * zap_page_range_single (MADV_DONTNEED: madvise_dontneed_single_vma) on [start, start + size)
+ * of one vma: tlb_gather_mmu, unmap_single_vma -> unmap_page_range, tlb_finish_mmu. The
+ * caller's mmap_lock (read) or per-VMA lock and the mmu notifiers are not modeled. Ghost: a
  * user-initiated unmap of the range (oracle 1).
  */
 export const zap_page_range_single = kfunc('zap_page_range_single', function* (k: Ctx, start: number, size: number): Program<void> {
   k.kernel.ghost.userUnmaps.push({ start, end: start + size });
-  const tlb = tlb_gather_mmu();
-  const pmdp = yield* pmd_off(k, start);
-  if (pmdp) yield* zap_pte_range(k, tlb, pmdp, start, start + size);
+  const tlb = yield* tlb_gather_mmu(k);
+  yield* unmap_page_range(k, tlb, start, start + size);
   yield* tlb_finish_mmu(k, tlb);
 });
 
-const ANON_PTE = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY;
+// ---------------------------------------------------------------------------------- free_pgtables
+
+/** free_pte_range: clear the pmd (no flush here) and queue the pte table. */
+const free_pte_range = kfunc('free_pte_range', function* (k: Ctx, tlb: MmuGather, pmdp: TablePtr, addr: number): Program<void> {
+  const token = pte_pfn(yield* READ_ONCE(k, pmdp)); // pmd_pgtable(*pmd)
+  yield* clear_entry(k, pmdp); // pmd_clear (x86-32 PAE: low word, smp_wmb, high word)
+  // pte_free_tlb: tlb_flush_pmd_range, freed_tables, __pte_free_tlb -> tlb_remove_ptdesc
+  tlb_adjust_range(tlb, addr, PAGE_SIZE);
+  tlb.freed_tables = true;
+  yield* tlb_remove_table(k, tlb, token);
+});
+
+/** The ceiling arithmetic of free_pgd_range & co. (unsigned: a ceiling of 0 is the top). */
+const minus1 = (x: number): number => (x === 0 ? Infinity : x - 1);
 
 /**
- * do_anonymous_page (v6.6), write fault: allocate a zeroed folio, mark it uptodate, take the pte
- * lock, back off if the pte is no longer none (vmf_pte_changed), else account the new anon
- * mapping and set_pte_at (on PAE: high word, smp_wmb, low word).
+ * free_pmd_range / free_pud_range / free_p4d_range, one body: free the lower tables of each
+ * entry, then this level's table if the whole range above it is unused (floor/ceiling test),
+ * clearing the parent entry (pud_clear / p4d_clear / pgd_clear) and queueing the table.
+ * A folded level has no table of its own: it passes through (its clear and free are no-ops).
  */
-export const do_anonymous_page = kfunc('do_anonymous_page', function* (k: Ctx, pmdp: TablePtr, address: number): Program<string> {
-  // pte_alloc(vma->vm_mm, vmf->pmd): the pmd is present here, nothing to allocate
+function* free_level(
+  k: Ctx, tlb: MmuGather, level: number, parentp: EntryPtr, parentVal: number,
+  addr: number, end: number, floor: number, ceiling: number,
+): Program<void> {
+  const g = k.kernel.machine.geometry;
+  if (g.folded(level)) return yield* free_level(k, tlb, level - 1, parentp, parentVal, addr, end, floor, ceiling);
+  const start = addr;
+  let p = offset_lockless(k, level, parentVal, addr) as TablePtr;
+  do {
+    const next = addr_end(k, level, addr, end);
+    const v = yield* READ_ONCE(k, p); // pXd_none_or_clear_bad
+    if (v !== 0) {
+      if (level === PMD) yield* free_pte_range(k, tlb, p, addr);
+      else yield* free_level(k, tlb, level - 1, p, v, addr, next, floor, ceiling);
+    }
+    p = nextEntry(p);
+    addr = next;
+  } while (addr !== end);
+  const mask = g.size(level + 1); // PUD_MASK for a pmd table, P4D_MASK for a pud table, ...
+  const s = Math.floor(start / mask) * mask;
+  if (s < floor) return;
+  if (ceiling) {
+    ceiling = Math.floor(ceiling / mask) * mask;
+    if (!ceiling) return;
+  }
+  if (minus1(end) > minus1(ceiling)) return;
+  BUG_ON(parentp.kind !== 'table', 'freeing a table under a folded level');
+  yield* note(`${LEVEL_FN[level]} table ${p.frame} unused: ${LEVEL_FN[level + 1]}_clear and free it`);
+  yield* store64(k, parentp as TablePtr, 0);
+  tlb_adjust_range(tlb, s, PAGE_SIZE);
+  tlb.freed_tables = true;
+  yield* tlb_remove_table(k, tlb, p.frame);
+}
+
+/** free_pgd_range: round the range to what may be freed, then walk it. */
+export const free_pgd_range = kfunc(
+  'free_pgd_range',
+  function* (k: Ctx, tlb: MmuGather, addr: number, end: number, floor: number, ceiling: number): Program<void> {
+    const PMD_SIZE = k.kernel.machine.geometry.size(PMD + 1) / k.kernel.machine.geometry.entries(PMD);
+    addr = Math.floor(addr / PMD_SIZE) * PMD_SIZE;
+    if (addr < floor) addr += PMD_SIZE;
+    if (ceiling) {
+      ceiling = Math.floor(ceiling / PMD_SIZE) * PMD_SIZE;
+      if (!ceiling) return;
+    }
+    if (minus1(end) > minus1(ceiling)) end -= PMD_SIZE;
+    if (addr > minus1(end)) return;
+    let pgdp = pgd_offset(k, addr);
+    do {
+      const next = addr_end(k, 5, addr, end);
+      const v = yield* READ_ONCE(k, pgdp);
+      if (v !== 0) yield* free_level(k, tlb, 4, pgdp, v, addr, next, floor, ceiling);
+      pgdp = nextEntry(pgdp);
+      addr = next;
+    } while (addr !== end);
+  },
+);
+
+/** free_pgtables(tlb, mas, vma, floor, ceiling, mm_wr_locked), for the detached vmas. */
+export const free_pgtables = kfunc(
+  'free_pgtables',
+  function* (k: Ctx, tlb: MmuGather, vmas: VmaStruct[], floor: number, ceiling: number, mm_wr_locked: boolean): Program<void> {
+    for (let i = 0; i < vmas.length; i++) {
+      const vma = vmas[i];
+      if (mm_wr_locked) yield* vma_start_write(k, vma);
+      // unlink_anon_vmas, unlink_file_vma_batch: not modeled (see the header)
+      const addr = yield* vma_read(k, vma.vm_start);
+      const next = vmas[i + 1];
+      yield* free_pgd_range(k, tlb, addr, yield* vma_read(k, vma.vm_end), floor, next ? yield* vma_read(k, next.vm_start) : ceiling);
+    }
+  },
+);
+
+// ---------------------------------------------------------------------------------- fault
+
+/** pmd_install: under the pmd lock, populate the pmd if it is still none. */
+const pmd_install = kfunc('pmd_install', function* (k: Ctx, pmdp: TablePtr, pte: number): Program<boolean> {
+  const ptl = ptlOf(k, pmdp.frame); // pmd_lock: split pmd ptlock
+  yield* spin_lock(ptl);
+  let installed = false;
+  if (!guarded(k, 'pmd_install:pmd_none_recheck') || pmd_none(yield* READ_ONCE(k, pmdp))) {
+    // mm_inc_nr_ptes; smp_wmb(): the model is sequentially consistent
+    yield* set_entry(k, pmdp, mk_table_entry(pte)); // pmd_populate
+    installed = true;
+  }
+  yield* spin_unlock(ptl);
+  return installed;
+});
+
+/** __pte_alloc: allocate a pte table (pte_alloc_one + pagetable_pte_ctor), install it, or free it
+ * if someone else did. `vma` is ghost (the kernel's takes only mm, pmd). */
+export const __pte_alloc = kfunc('__pte_alloc', function* (k: Ctx, vma: VmaStruct, pmdp: TablePtr): Program<boolean> {
+  const pte = yield* alloc_pages(k, 0, { kind: 'table', level: PTE });
+  if (pte < 0) return false;
+  yield { op: 'store', addr: ptlOf(k, pte), width: 1, value: 0 }; // ptlock_init
+  if (yield* pmd_install(k, pmdp, pte)) {
+    notePtOwner(k, pte, vma);
+    return true;
+  }
+  // pte_free
+  if (yield* folio_ref_sub_and_test(k.kernel, pte, 1)) yield* free_frozen_pages(k, pte, 0);
+  return true;
+});
+
+const PTE_FLAGS = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY;
+
+/** do_anonymous_page (write fault): pte_alloc, a zeroed folio, map it under the pte lock. */
+const do_anonymous_page = kfunc('do_anonymous_page', function* (k: Ctx, vma: VmaStruct, pmdp: TablePtr, addr: number): Program<string> {
+  // pte_alloc(mm, pmd): pmd_none(*pmd) && __pte_alloc(mm, pmd)
+  if (pmd_none(yield* READ_ONCE(k, pmdp)) && !(yield* __pte_alloc(k, vma, pmdp))) return 'VM_FAULT_OOM';
   const folio = yield* alloc_pages(k, 0, { kind: 'data' }); // vma_alloc_zeroed_movable_folio
   if (folio < 0) return 'VM_FAULT_OOM';
-  yield { op: 'store', addr: k.kernel.memmap.field(folio, 'flags'), width: 1, value: PG_uptodate }; // __folio_mark_uptodate
-  const entry = mkEntry(folio, ANON_PTE); // mk_pte + pte_sw_mkyoung + pte_mkwrite(pte_mkdirty())
-  const pte = yield* pte_offset_map(k, pmdp, address);
-  if (!pte) {
-    yield* folio_put(k, folio);
-    return 'VM_FAULT_RETRY';
+  const mm = k.kernel.memmap;
+  yield { op: 'store', addr: mm.field(folio, 'flags'), width: 1, value: PG_uptodate }; // __folio_mark_uptodate
+  const m = yield* pte_offset_map_lock(k, pmdp, addr);
+  if (!m) {
+    yield* note('pmd changed under us: release');
+    if (yield* folio_ref_sub_and_test(k.kernel, folio, 1)) yield* free_frozen_pages(k, folio, 0);
+    return 'VM_FAULT_RETRY'; // goto release (the fault is retried by the caller)
   }
-  const lock = ptl(k, pte);
-  yield* spin_lock(lock);
-  if (!pte_none(yield* ptep_get(k, pte))) {
-    // vmf_pte_changed: someone else mapped it meanwhile
-    yield* note('pte no longer none: release the new folio');
-    yield* spin_unlock(lock);
-    yield* folio_put(k, folio);
+  if (!pte_none(yield* ptep_get(k, m.ptep))) {
+    // vmf_pte_changed: someone else mapped it
+    yield* pte_unmap_unlock(m.ptl);
+    if (yield* folio_ref_sub_and_test(k.kernel, folio, 1)) yield* free_frozen_pages(k, folio, 0);
     return 'VM_FAULT_NOPAGE';
   }
-  yield { op: 'store', addr: k.kernel.memmap.field(folio, '_mapcount'), width: 1, value: 1 }; // folio_add_new_anon_rmap
-  yield* set_entry(k, pte, entry); // set_pte_at
-  yield* note(`maps page ${folio} (pte ${'0x' + entry.toString(16)})`);
-  yield* spin_unlock(lock);
-  return 'VM_FAULT_DONE';
+  // folio_add_new_anon_rmap (RMAP_EXCLUSIVE), folio_add_lru_vma
+  yield { op: 'store', addr: mm.field(folio, '_mapcount'), width: 1, value: 1 };
+  yield { op: 'bitop', addr: mm.field(folio, 'flags'), set: PG_lru, clear: 0 };
+  yield* set_entry(k, m.ptep, mkEntry(folio, PTE_FLAGS)); // set_ptes
+  yield* note(`maps page ${folio} at ${addr.toString(16)} under vma ${vma.name}`);
+  yield* pte_unmap_unlock(m.ptl);
+  return 'VM_FAULT_COMPLETED';
 });
 
 /**
- * handle_mm_fault -> __handle_mm_fault -> handle_pte_fault (v6.6) for a write fault at
- * `address` in an anonymous VMA whose pmd points to a pte table: vmf->orig_pte =
- * ptep_get_lockless(vmf->pte) with IRQs on (it does not hold off a TLB flush); a none pte goes
- * to do_anonymous_page; a present one is a spurious fault (the scenario's ptes are writable
- * and dirty, so ptep_set_access_flags changes nothing) checked under the pte lock; a
- * non-present one would be a swap entry: do_swap_page's pte_unmap_same rechecks it under the
- * lock (the PAE case: sizeof(pte_t) > sizeof(long)) and, the scenario having no swap, is
- * modeled as that recheck only.
+ * handle_mm_fault -> __handle_mm_fault -> handle_pte_fault for an anonymous write fault:
+ * walk with pXd_alloc (the upper tables exist, see the header), then do_anonymous_page when
+ * the pmd is none or the pte is none.
  */
-export const handle_mm_fault = kfunc('handle_mm_fault', function* (k: Ctx, address: number): Program<string> {
-  const pmdp = yield* pmd_off(k, address);
-  if (!pmdp) return 'VM_FAULT_SIGSEGV'; // not in the scenarios: the pmd is present
-  const pte = yield* pte_offset_map(k, pmdp, address); // pte_offset_map_nolock
-  if (!pte) return 'VM_FAULT_RETRY';
-  const orig = yield* ptep_get_lockless(k, pte);
-  if (pte_none(orig)) return yield* do_anonymous_page(k, pmdp, address); // do_pte_missing
-  const lock = ptl(k, pte);
-  yield* spin_lock(lock);
-  const now = yield* ptep_get(k, pte);
-  yield* note(now === orig ? 'spurious fault: the pte is already mapped' : 'pte changed under us: return and refault');
-  yield* spin_unlock(lock);
-  return 'VM_FAULT_DONE';
+export const handle_mm_fault = kfunc('handle_mm_fault', function* (k: Ctx, vma: VmaStruct, addr: number): Program<string> {
+  let v = yield* READ_ONCE(k, pgd_offset(k, addr));
+  for (let level = 4; level > PMD; level--) {
+    // p4d_alloc / pud_alloc / pmd_alloc: pXd_none(*pXd) && __pXd_alloc (folded levels: no load)
+    BUG_ON(pmd_none(v), `__${LEVEL_FN[level]}_alloc (not modeled)`);
+    v = yield* READ_ONCE(k, offset_lockless(k, level, v, addr));
+  }
+  BUG_ON(pmd_none(v), '__pmd_alloc (not modeled)');
+  const p = offset_lockless(k, PMD, v, addr);
+  const pmdp = p as TablePtr;
+  // if (pmd_none(*vmf.pmd) && thp_vma_allowable_order(...)): the load, then THP is off
+  yield* READ_ONCE(k, pmdp);
+  yield* pmdp_get_lockless(k, pmdp); // vmf.orig_pmd
+  // handle_pte_fault: if (pmd_none(*vmf->pmd)) vmf->pte = NULL; else map and read the pte
+  if (!pmd_none(yield* READ_ONCE(k, pmdp))) {
+    // pte_offset_map_rw_nolock + ptep_get_lockless, then pte_unmap
+    yield* rcu_read_lock();
+    const pmdval = yield* pmdp_get_lockless(k, pmdp);
+    let orig = 0;
+    if (!pmd_none(pmdval)) orig = yield* ptep_get_lockless(k, offset_lockless(k, PTE, pmdval, addr));
+    yield* rcu_read_unlock();
+    if (!pte_none(orig)) return 'VM_FAULT_NOPAGE'; // already mapped (spurious fault)
+  }
+  return yield* do_anonymous_page(k, vma, pmdp, addr);
 });

@@ -12,6 +12,7 @@ import type { Memory } from '../../machine/memory.js';
 
 export const PG_locked = 1 << 0;
 export const PG_referenced = 1 << 2;
+export const PG_dirty = 1 << 4;
 export const PG_uptodate = 1 << 3;
 export const PG_lru = 1 << 5;
 export const PG_head = 1 << 6;
@@ -32,8 +33,12 @@ export const PAGE = {
   order: 6,
   /** ptdesc->pmd_huge_pte: the deposited pte table (pfn + 1, 0 when none) */
   pmd_huge_pte: 7,
+  /** folio->swap: the swap slot of a swap-cache folio */
+  private: 8,
+  /** folio->index: for anon, the virtual page number it is mapped at (vma_address) */
+  index: 9,
 } as const;
-export const STRUCT_PAGE_WORDS = 8;
+export const STRUCT_PAGE_WORDS = 10;
 export const PAGE_FIELD_NAMES = Object.keys(PAGE) as Array<keyof typeof PAGE>;
 
 /** GUP_PIN_COUNTING_BIAS (include/linux/mm.h). */
@@ -63,6 +68,8 @@ export interface MmStruct {
   mmap_lock: number;
   page_table_lock: number;
   write_protect_seq: number;
+  /** the proposal's sequence count bumped by page-replacing paths (patch 'gup-seqcount') */
+  replace_seq: number;
 }
 
 /** struct anon_vma: only its rwsem. */

@@ -63,9 +63,10 @@ export function offset_lockless(k: Ctx, level: number, parentVal: number, addr: 
   return tableEntry(k, level, frame, k.seen.get(frame) ?? -1, addr);
 }
 
-/** The generation of the table the entry points at, as it is now (ghost, after the load). */
+/** The generation of the frame the entry points at, as it is now (ghost, after the load): a
+ * table for oracle 2, a data page to tell a reused page (GUP's speculative-reference exhibit). */
 export function remember(k: Ctx, level: number, v: number): void {
-  if (level > PTE && present(v) && !leaf(v)) {
+  if (present(v) && (level === PTE || !leaf(v))) {
     const f = entryPfn(v);
     if (f < k.kernel.machine.mem.frames) k.seen.set(f, k.kernel.machine.mem.gen[f]);
   }
@@ -78,7 +79,7 @@ function check(p: TablePtr) {
 /** READ_ONCE(*p) of a whole entry: one 64-bit load (or the stack copy on a folded level). */
 export function* READ_ONCE(k: Ctx, p: EntryPtr): Program<number> {
   if (p.kind === 'local') return p.value;
-  const v = (yield { op: 'load', addr: p.addr, width: 2, check: check(p), follow: p.level > PTE }) as number;
+  const v = (yield { op: 'load', addr: p.addr, width: 2, check: check(p), follow: true }) as number;
   remember(k, p.level, v);
   return v;
 }
@@ -125,6 +126,32 @@ export function* store64(_k: Ctx, p: TablePtr, v: number): Program<void> {
   yield { op: 'store', addr: p.addr, width: 2, value: v, check: check(p) };
 }
 
+/** A swap pte (swp_entry_to_pte): not present, the swap slot in the pfn field, marked. */
+export const _PAGE_SWP_MARK = 0x100;
+export function mk_swap_pte(slot: number): number {
+  return mkEntry(slot, _PAGE_SWP_MARK);
+}
+export function is_swap_pte(v: number): boolean {
+  return !present(v) && (v & _PAGE_SWP_MARK) !== 0;
+}
+export const swp_offset = entryPfn;
+
+/** A migration entry (make_writable/readable_migration_entry + swp_entry_to_pte): not present,
+ * the pfn kept, marked. */
+export const _PAGE_MIGRATION_MARK = 0x800;
+export function mk_migration_pte(pfn: number, write: boolean): number {
+  return mkEntry(pfn, _PAGE_MIGRATION_MARK | (write ? 0x2 : 0));
+}
+export function is_migration_pte(v: number): boolean {
+  return !present(v) && (v & _PAGE_MIGRATION_MARK) !== 0;
+}
+/** pmd_mkinvalid (x86): clear PRESENT, keep PSE and the pfn. GUP-fast sees a non-present pmd
+ * (the kernel's pmd_present() still says yes for PSE, and pmd_access_permitted() then fails;
+ * both make GUP-fast back off). */
+export function pmd_mkinvalid(v: number): number {
+  return v - (v & _PAGE_PRESENT);
+}
+
 /** pmd_populate: a non-leaf pmd pointing at a pte table. */
 export function mk_table_entry(pfn: number): number {
   return mkEntry(pfn, _PAGE_PRESENT | 0x2 | 0x4 | 0x20);
@@ -139,3 +166,23 @@ export function levelName(level: number): string {
 }
 
 export { PMD, PTE };
+
+/** pud_none: x86-64 (the KNL erratum mask aside) tests the whole entry. */
+export const pud_none = (v: number): boolean => v === 0;
+export const pud_present = present;
+/** pud_leaf / pud_large (x86): a present entry with the PSE bit. */
+export const pud_leaf = (v: number): boolean => present(v) && leaf(v);
+
+/**
+ * The plain `X_offset(parentp, addr)` of a walker that holds a pointer, not a value
+ * (pud_offset(p4dp), pmd_offset(pudp), ...): it dereferences *parentp again (`deref`, one
+ * shared load) and derives the child table from the value that load returns. On a folded
+ * level the kernel's offset returns the parent pointer itself (pgtable-nop4d.h: `(p4d_t *)pgd`),
+ * so the entry stays in the parent's table memory: no load here, and later reads of the child
+ * entry read that memory.
+ */
+export function* offset_plain(k: Ctx, level: number, parentp: EntryPtr, addr: number): Program<EntryPtr> {
+  if (k.kernel.machine.geometry.folded(level)) return parentp;
+  const parent = yield* deref(k, parentp);
+  return offset_lockless(k, level, parent, addr);
+}

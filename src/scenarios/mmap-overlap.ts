@@ -1,0 +1,75 @@
+/**
+ * mmap-overlap: MAP_FIXED over an existing mapping vs lockless readers (Peter Xu / Liam
+ * Howlett, 2024: f8d112a4e657, 79f3d123caed; the per-VMA-lock detached check).
+ *
+ * One page mapped at A (alone in its PMD range; a vma below keeps the upper tables). CPU 1 runs
+ * mmap(A, PAGE_SIZE, MAP_FIXED | MAP_ANONYMOUS | MAP_PRIVATE): the new vma B replaces A. CPU 0,
+ * in the same process, either pins the page with GUP-fast, or takes a write fault at A through
+ * the per-VMA lock path (lock_vma_under_rcu, falling back to mmap_lock).
+ */
+import { mapAnonSmall } from '../kernel/boot.js';
+import type { Ctx } from '../kernel/kernel.js';
+import { FOLL_PIN, FOLL_WRITE, gup_fast_fallback } from '../kernel/mm/gup.js';
+import { __vm_munmap, do_user_addr_fault, mmap_fixed } from '../kernel/mm/mmap.js';
+import { initVmaTree, vmaByName } from '../kernel/mm/vma_tree.js';
+import { PAGE_SIZE } from '../machine/mmu.js';
+import type { Program } from '../machine/effects.js';
+import type { Scenario, ScenarioConfig } from './scenario.js';
+import { bootFor, makeWorld } from './world.js';
+
+function builder(reader: 'gup' | 'fault', writer: 'map-fixed' | 'munmap' = 'map-fixed') {
+  return (config: ScenarioConfig) => {
+    const k = bootFor(config, { cpus: 2, mmCpus: [0, 1] });
+    const start = k.machine.geometry.size(2);
+    mapAnonSmall(k, 0, 1);
+    mapAnonSmall(k, start, 1);
+    const t = initVmaTree(k, [
+      { name: 'below', start: 0, end: PAGE_SIZE, mapped: true },
+      { name: 'A', start, end: start + PAGE_SIZE, mapped: true },
+    ], ['B']);
+    const B = vmaByName(t, 'B');
+    const cpu0 = reader === 'gup'
+      ? (c: Ctx): Program<unknown> => gup_fast_fallback(c, start, 1, FOLL_PIN | FOLL_WRITE)
+      : (c: Ctx): Program<unknown> => do_user_addr_fault(c, start);
+    return makeWorld(k, [
+      { name: 'cpu0', cpu: 0, run: cpu0 },
+      { name: 'cpu1', cpu: 1, run: (c) => (writer === 'munmap' ? __vm_munmap(c, start, PAGE_SIZE) : mmap_fixed(c, start, PAGE_SIZE, B)) },
+    ]);
+  };
+}
+
+const Q_GUP = 'Can GUP-fast racing with MAP_FIXED over the range pin a page that stays hidden, or read a freed table?';
+const Q_FAULT = 'Can a page fault through lock_vma_under_rcu re-instantiate page tables under the vma MAP_FIXED is replacing?';
+
+const Q_MUNMAP = 'Can a page fault through lock_vma_under_rcu re-instantiate page tables in a range munmap is removing (after it downgraded mmap_lock)?';
+
+function row(variant: string, reader: 'gup' | 'fault', expect: Scenario['expect'], source: string, config: ScenarioConfig, writer: 'map-fixed' | 'munmap' = 'map-fixed'): Scenario {
+  const question = writer === 'munmap' ? Q_MUNMAP : reader === 'gup' ? Q_GUP : Q_FAULT;
+  return { id: `mmap-overlap/${variant}`, family: 'mmap-overlap', variant, question, expect, source, config, build: builder(reader, writer) };
+}
+
+export const mmapOverlap: Scenario[] = [
+  row('gup-fast-arm64', 'gup', 'verified',
+    'GUP-fast pins before vms_clean_up_area clears the pte (the unmap is user-initiated) or finds nothing; tables are RCU-freed',
+    { arch: 'arm64', kernel: 'v6.12', patches: [] }),
+  row('gup-fast-x86-64', 'gup', 'verified', 'the same with the flush IPI and no RCU table free',
+    { arch: 'x86-64', kernel: 'v6.12', patches: [] }),
+  row('fault-no-detached-check', 'fault', 'violated',
+    'without the detached check a reader that found the old vma before the store locks it once mmap_write_unlock ends the vma write locks, and faults page tables back under it',
+    { arch: 'arm64', kernel: 'v6.12', patches: ['-vma-detached-check'] }),
+  row('fault-detached-check', 'fault', 'verified',
+    'lock_vma_under_rcu: "Check if the VMA got isolated after we found it" (v6.4; the vm_refcnt form since v6.15)',
+    { arch: 'arm64', kernel: 'v6.12', patches: [] }),
+  row('fault-store-before-clear', 'fault', 'verified',
+    'f8d112a4e657 without 79f3d123caed (v6.12-rc1): the new vma is stored before the old ptes are cleared; it is write-locked until mmap_write_unlock, so the RCU fault falls back to mmap_lock (Vlastimil Babka / Liam Howlett on the fix: faults cannot reinstate ptes; the race was with rmap, not modeled)',
+    { arch: 'arm64', kernel: 'v6.12', patches: ['-mmap-clear-ptes-before-store'] }),
+  row('fault-tree-punched-v6.11', 'fault', 'verified',
+    'before f8d112a4e657 MAP_FIXED punched the range out of the tree first; the detached check covers the stale reader',
+    { arch: 'arm64', kernel: 'v6.11', patches: [] }),
+  row('munmap-fault-no-detached-check', 'fault', 'violated',
+    'munmap downgrades mmap_lock (vma_end_write_all) before clearing ptes; a reader holding the detached vma from before the tree was cleared locks it and faults',
+    { arch: 'arm64', kernel: 'v6.12', patches: ['-vma-detached-check'] }, 'munmap'),
+  row('munmap-fault-detached-check', 'fault', 'verified',
+    'lock_vma_under_rcu retries a detached vma; the retry finds the hole and the fault falls back to mmap_lock (read, shared with the downgraded munmap) and finds no vma',
+    { arch: 'arm64', kernel: 'v6.12', patches: [] }, 'munmap'),
+];

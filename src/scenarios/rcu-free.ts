@@ -1,0 +1,72 @@
+/**
+ * rcu-free: do arches whose TLB flush is a broadcast TLBI (arm64) need to free page tables
+ * through RCU? (Jason Gunthorpe, 2023; CONFIG_MMU_GATHER_RCU_TABLE_FREE.)
+ *
+ * CPU 0 runs the process: pin_user_pages_fast(FOLL_PIN | FOLL_WRITE) of one page. CPU 1 runs the
+ * same process: munmap of that page (the only vma in its PMD range, so free_pgtables frees the
+ * pte table; a vma below keeps the upper tables), and afterwards the allocator hands the freed
+ * frames out again (LIFO): first a data page for another owner, then a pte table for another mm.
+ */
+import { mapAnonSmall } from '../kernel/boot.js';
+import { type Ctx, kfunc } from '../kernel/kernel.js';
+import { FOLL_PIN, FOLL_WRITE, gup_fast_fallback } from '../kernel/mm/gup.js';
+import { __vm_munmap } from '../kernel/mm/mmap.js';
+import { alloc_pages } from '../kernel/mm/page_alloc.js';
+import { failTableBatchAlloc } from '../kernel/mm/mmu_gather.js';
+import { initVmaTree } from '../kernel/mm/vma_tree.js';
+import { PAGE_SIZE, PTE } from '../machine/mmu.js';
+import type { Program } from '../machine/effects.js';
+import type { Scenario, ScenarioConfig } from './scenario.js';
+import { bootFor, makeWorld } from './world.js';
+
+const QUESTION = 'With broadcast TLBI (no IPI), can GUP-fast read a page table that munmap freed and the allocator reused?';
+
+/** munmap(2), then other allocations reuse the freed frames (a page-cache read, another process's fault). */
+const munmap_then_reuse = kfunc('munmap_then_reuse', function* (k: Ctx, start: number): Program<void> {
+  yield* __vm_munmap(k, start, PAGE_SIZE);
+  const page = yield* alloc_pages(k, 0, { kind: 'data' }); // another owner's page
+  if (page >= 0) k.kernel.ghost.held.push({ pfn: page, refs: 1, who: 'another owner' });
+  yield* alloc_pages(k, 0, { kind: 'table', level: PTE }); // pte_alloc_one for another mm
+});
+
+function builder(batchAllocFails: boolean) {
+  return (config: ScenarioConfig) => build(config, batchAllocFails);
+}
+
+export function build(config: ScenarioConfig, batchAllocFails = false) {
+  const k = bootFor(config, { cpus: 2, mmCpus: [0, 1] });
+  if (batchAllocFails) failTableBatchAlloc(k);
+  const start = k.machine.geometry.size(2); // the second PMD range
+  mapAnonSmall(k, 0, 1); // a vma below: the pmd table stays (free_pgtables' floor)
+  mapAnonSmall(k, start, 1);
+  initVmaTree(k, [
+    { name: 'below', start: 0, end: PAGE_SIZE, mapped: true },
+    { name: 'A', start, end: start + PAGE_SIZE, mapped: true },
+  ]);
+  return makeWorld(k, [
+    { name: 'cpu0', cpu: 0, run: (c) => gup_fast_fallback(c, start, 1, FOLL_PIN | FOLL_WRITE) },
+    { name: 'cpu1', cpu: 1, run: (c) => munmap_then_reuse(c, start) },
+  ]);
+}
+
+function row(variant: string, expect: Scenario['expect'], source: string, config: ScenarioConfig, batchAllocFails = false): Scenario {
+  return { id: `rcu-free/${variant}`, family: 'rcu-free', variant, question: QUESTION, expect, source, config, build: builder(batchAllocFails) };
+}
+
+export const rcuFree: Scenario[] = [
+  row('arm64-no-rcu-table-free', 'violated',
+    'Jason Gunthorpe 2023: without an IPI to wait for, IRQs off does not hold off the free; hence arm64 selects MMU_GATHER_RCU_TABLE_FREE',
+    { arch: 'arm64-no-rcu-table-free', kernel: 'v6.12', patches: [] }),
+  row('arm64-rcu-table-free', 'verified', 'arm64 selects MMU_GATHER_RCU_TABLE_FREE: tables are freed after a grace period, which IRQ-off GUP-fast holds off',
+    { arch: 'arm64', kernel: 'v6.12', patches: [] }),
+  row('x86-64-ipi', 'verified', 'x86-64 !PARAVIRT before a37259732a7d: the flush IPI waits for IRQ-off GUP-fast, then the tables are freed',
+    { arch: 'x86-64', kernel: 'v6.12', patches: [] }),
+  row('x86-64-rcu-table-free', 'verified', 'x86-64 with PARAVIRT, or v6.15+ (a37259732a7d): the IPI flush and RCU table free',
+    { arch: 'x86-64-rcu', kernel: 'v6.12', patches: [] }),
+  row('arm64-rcu-no-entry-recheck', 'violated',
+    '2667f50e8b81: RCU table freeing keeps the table alive but not the data page; without the pte (and pmd) recheck the speculative reference on the reused page is returned',
+    { arch: 'arm64', kernel: 'v6.12', patches: ['-gup-pte-recheck', '-gup-pmd-recheck'] }),
+  row('arm64-batch-alloc-fails', 'verified',
+    'mm/mmu_gather.c tlb_remove_table_one: when the batch page cannot be allocated, tlb_remove_table_sync_one (an IPI, waited for) before the immediate free',
+    { arch: 'arm64', kernel: 'v6.12', patches: [] }, true),
+];

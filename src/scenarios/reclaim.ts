@@ -1,0 +1,60 @@
+/**
+ * reclaim: can GUP-fast return a page that reclaim has just freed and the allocator handed to
+ * another owner? (Linus, 2022: the read–ref–recheck of GUP-fast; 2667f50e8b81.)
+ *
+ * CPU 0 runs the process: pin_user_pages_fast(FOLL_PIN | FOLL_WRITE) of one page. CPU 1 is
+ * kswapd: it isolates the page (a clean anonymous page still in the swap cache), runs
+ * shrink_folio_list on it and puts it back if it was kept. CPU 2 allocates a page for another
+ * owner at any moment; once the page is freed, the LIFO allocator hands out that one.
+ */
+import { addToSwapCache, mapAnonSmall, setAnonExclusive } from '../kernel/boot.js';
+import { type Ctx, kfunc } from '../kernel/kernel.js';
+import { FOLL_PIN, FOLL_WRITE, gup_fast_fallback } from '../kernel/mm/gup.js';
+import { alloc_pages } from '../kernel/mm/page_alloc.js';
+import { folio_isolate_lru, folio_putback_lru, shrink_folio_list } from '../kernel/mm/vmscan.js';
+import type { Program } from '../machine/effects.js';
+import type { Scenario, ScenarioConfig } from './scenario.js';
+import { bootFor, makeWorld } from './world.js';
+
+const QUESTION = 'Can GUP-fast return a page that reclaim freed and the allocator gave to another owner?';
+
+/** kswapd's part: shrink_inactive_list for one folio. */
+const kswapd = kfunc('kswapd', function* (k: Ctx, folio: number): Program<void> {
+  if (!(yield* folio_isolate_lru(k, folio))) return;
+  if (!(yield* shrink_folio_list(k, folio))) yield* folio_putback_lru(k, folio); // move_folios_to_lru
+});
+
+/** Another owner's allocation, e.g. a page-cache read on another CPU. */
+const another_owner = kfunc('another_owner', function* (k: Ctx): Program<void> {
+  const pfn = yield* alloc_pages(k, 0, { kind: 'data' });
+  k.kernel.ghost.held.push({ pfn, refs: 1, who: 'another owner' });
+});
+
+export function build(config: ScenarioConfig) {
+  const k = bootFor(config, { cpus: 3, mmCpus: [0] });
+  const start = k.machine.geometry.size(2);
+  const [page] = mapAnonSmall(k, start, 1);
+  addToSwapCache(k, page, 0);
+  setAnonExclusive(k, page);
+  const world = makeWorld(k, [
+    { name: 'cpu0', cpu: 0, run: (c) => gup_fast_fallback(c, start, 1, FOLL_PIN | FOLL_WRITE) },
+    { name: 'cpu1', cpu: 1, run: (c) => kswapd(c, page) },
+    { name: 'cpu2', cpu: 2, run: (c) => another_owner(c) },
+  ]);
+  return world;
+}
+
+function row(variant: string, expect: Scenario['expect'], source: string, config: ScenarioConfig): Scenario {
+  return { id: `reclaim/${variant}`, family: 'reclaim', variant, question: QUESTION, expect, source, config, build };
+}
+
+export const reclaim: Scenario[] = [
+  row('arm64-pte-recheck', 'verified', '2667f50e8b81: a speculative reference on a reused page is dropped by the pte recheck',
+    { arch: 'arm64', kernel: 'v6.6', patches: [] }),
+  row('arm64-no-pte-recheck', 'violated', '2667f50e8b81: without the recheck the speculative reference is returned',
+    { arch: 'arm64', kernel: 'v6.6', patches: ['-gup-pte-recheck'] }),
+  row('x86-64-pte-recheck', 'verified', '2667f50e8b81', { arch: 'x86-64', kernel: 'v6.6', patches: [] }),
+  row('x86-64-no-pte-recheck', 'verified', 'reclaim frees only after its flush IPI, which waits for IRQ-off GUP-fast',
+    { arch: 'x86-64', kernel: 'v6.6', patches: ['-gup-pte-recheck'] }),
+];
+

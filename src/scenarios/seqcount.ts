@@ -1,0 +1,28 @@
+/**
+ * seqcount: Linus's alternative to disabling interrupts in GUP-fast -- a sequence count that
+ * the page-replacing paths bump, which GUP-fast samples before its walk and checks after,
+ * undoing its pins if it moved (patch 'gup-seqcount', a proposal). Does it close `collapse` and
+ * `reclaim` on its own, with the IPI no longer holding anything off (GUP-fast runs with IRQs on)
+ * and without the later rechecks?
+ */
+import { build as buildCollapse } from './collapse.js';
+import { build as buildReclaim } from './reclaim.js';
+import type { Scenario, ScenarioConfig } from './scenario.js';
+
+function row(variant: string, question: string, expect: Scenario['expect'], source: string, config: ScenarioConfig, build: Scenario['build']): Scenario {
+  return { id: `seqcount/${variant}`, family: 'seqcount', variant, question, expect, source, config, build };
+}
+
+const COLLAPSE = 'With a sequence count instead of IRQ-off (and no pmd recheck), can GUP-fast still pin a page khugepaged collapsed?';
+const RECLAIM = 'With a sequence count instead of IRQ-off (and no pte recheck), can GUP-fast still return a page reclaim freed?';
+
+export const seqcount: Scenario[] = [
+  row('collapse', COLLAPSE, 'verified', 'the count is odd from before the pmd is cleared until the huge pmd is set',
+    { arch: 'x86-64', kernel: 'v5.19', patches: ['+gup-seqcount'] }, buildCollapse),
+  row('collapse-late-bump', COLLAPSE, 'violated', 'a writer that bumps the count only around set_pmd_at leaves the isolate/copy window open',
+    { arch: 'x86-64', kernel: 'v5.19', patches: ['+gup-seqcount', '+seqcount-late-bump'] }, buildCollapse),
+  row('reclaim', RECLAIM, 'verified', 'the count moves around try_to_unmap: a reference taken on a freed-and-reused page is undone',
+    { arch: 'arm64', kernel: 'v6.6', patches: ['+gup-seqcount', '-gup-pte-recheck'] }, buildReclaim),
+  row('collapse-arm64', COLLAPSE, 'verified', 'the count does not depend on how the arch flushes TLBs',
+    { arch: 'arm64', kernel: 'v5.19', patches: ['+gup-seqcount'] }, buildCollapse),
+];

@@ -7,6 +7,7 @@
  */
 import { build as buildCollapse } from './collapse.js';
 import { build as buildReclaim } from './reclaim.js';
+import { build as buildMunmap } from './rcu-free.js';
 import type { Scenario, ScenarioConfig } from './scenario.js';
 
 function row(variant: string, question: string, expect: Scenario['expect'], source: string, config: ScenarioConfig, build: Scenario['build']): Scenario {
@@ -14,6 +15,7 @@ function row(variant: string, question: string, expect: Scenario['expect'], sour
 }
 
 const COLLAPSE = 'With a sequence count instead of IRQ-off (and no pmd recheck), can GUP-fast still pin a page khugepaged collapsed?';
+const MUNMAP = 'With a sequence count instead of IRQ-off, can GUP-fast read a page table that munmap freed (arm64, RCU table free)?';
 const RECLAIM = 'With a sequence count instead of IRQ-off (and no pte recheck), can GUP-fast still return a page reclaim freed?';
 
 export const seqcount: Scenario[] = [
@@ -23,6 +25,8 @@ export const seqcount: Scenario[] = [
     { arch: 'x86-64', kernel: 'v5.19', patches: ['+gup-seqcount', '+seqcount-late-bump'] }, buildCollapse),
   row('reclaim', RECLAIM, 'verified', 'the count moves around try_to_unmap: a reference taken on a freed-and-reused page is undone',
     { arch: 'arm64', kernel: 'v6.6', patches: ['+gup-seqcount', '-gup-pte-recheck'] }, buildReclaim),
+  row('munmap-arm64', MUNMAP, 'violated', 'without IRQ-off nothing holds off the RCU grace period between the pmd read and pte_offset_map\'s rcu_read_lock',
+    { arch: 'arm64', kernel: 'v6.6', patches: ['+gup-seqcount'] }, (c) => buildMunmap(c)),
   row('collapse-arm64', COLLAPSE, 'verified', 'the count does not depend on how the arch flushes TLBs',
     { arch: 'arm64', kernel: 'v5.19', patches: ['+gup-seqcount'] }, buildCollapse),
 ];

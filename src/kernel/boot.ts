@@ -10,7 +10,7 @@ import type { Arch } from './arch/arch.js';
 import { Kernel } from './kernel.js';
 import { PG_anon_exclusive, PG_head, PG_lru, PG_swapcache, PG_uptodate, STRUCT_PAGE_WORDS } from './mm/mm_types.js';
 import { mk_huge_pmd, mk_table_entry } from './mm/pgtable.js';
-import { mkEntry } from '../machine/mmu.js';
+import { entryPfn, mkEntry } from '../machine/mmu.js';
 
 export const DEFAULT_GEOMETRY: GeometryConfig = { bits: { pgd: 1, p4d: 0, pud: 1, pmd: 1, pte: 2 } };
 
@@ -69,7 +69,7 @@ export function entryFor(k: Kernel, addr: number, level: number): number {
       v = mk_table_entry(child);
       mem.write(at, 2, v);
     }
-    table = Math.floor(v / PAGE_SIZE);
+    table = entryPfn(v);
   }
   return mem.frameBase(table) + 2 * g.index(level, addr);
 }
@@ -155,6 +155,25 @@ export function setAnonExclusive(k: Kernel, pfn: number): void {
 
 function addVma(k: Kernel, start: number, end: number): void {
   k.vmas.push({ start, end, anon_vma: k.anonVma });
+}
+
+/**
+ * Steering the allocator at boot (not a kernel path): every free frame not in `keep` is marked
+ * reserved, so the next allocations can only return frames of `keep` (or frames freed later,
+ * which the LIFO hands out first). Returns the undo. With frames at or above HIGH_FRAME_BASE
+ * (src/machine/mmu.ts) this places a page or a page table above 4 GB.
+ */
+export function reserveFreeFramesExcept(k: Kernel, keep: number[]): () => void {
+  const mem = k.machine.mem;
+  const taken: number[] = [];
+  for (let f = 0; f < mem.frames; f++)
+    if (mem.use[f].kind === 'free' && !keep.includes(f)) {
+      mem.use[f] = { kind: 'reserved' };
+      taken.push(f);
+    }
+  return () => {
+    for (const f of taken) mem.use[f] = { kind: 'free' };
+  };
 }
 
 import { PUD } from '../machine/mmu.js';

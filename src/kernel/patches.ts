@@ -72,6 +72,13 @@ export const PATCHES: Record<string, Patch> = {
     release: 'v6.1',
     effect: 'collapse_huge_page calls tlb_remove_table_sync_one() after pmdp_collapse_flush',
   },
+  'gup-pmd-lockless': {
+    name: 'gup-pmd-lockless',
+    commit: '024d232ae4fc',
+    title: 'mm/gup: Fix the lockless PMD access (series of 024d232ae4fc "mm: Fix pmd_read_atomic()")',
+    release: 'v6.2',
+    effect: 'gup_fast_pmd_range reads the pmd with pmdp_get_lockless instead of READ_ONCE(*pmdp) (two unordered 32-bit loads on x86-32 PAE)',
+  },
   'pagewalk-pud-read-once': {
     name: 'pagewalk-pud-read-once',
     commit: 'RFC, never merged: Jason Gunthorpe, 2020-03-13; reposted as [RFC PATCH v2 01/30] <20200928175428.4110504-2-zi.yan@sent.com>',

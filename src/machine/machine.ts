@@ -71,6 +71,14 @@ export class Machine {
   private readonly locIpi: number;
   /** Threads started by the last step (IPI handlers, RCU callbacks), for the runtime to pick up. */
   spawned: Spawn[] = [];
+  /**
+   * Ghost, for oracle 4 (torn value): the whole 64-bit values ever stored at each entry address
+   * during the execution, plus the value it held before the first of them (the initial state).
+   * Every width-2 store, xchg and successful cmpxchg records its value; arch code that writes an
+   * entry as two 32-bit halves records the whole value it is storing (recordWhole). An address
+   * with no record has only ever held its initial value. Not a location: no step reads it.
+   */
+  readonly wholeValues = new Map<number, Set<number>>();
 
   constructor(cfg: MachineConfig) {
     this.geometry = cfg.geometry;
@@ -117,7 +125,8 @@ export class Machine {
       case 'load': {
         const r = this.span(e.addr, e.width, e.check?.frame);
         if (e.follow) {
-          const v = m.read(e.addr, e.width);
+          // the whole entry (a 32-bit half-load of a PAE entry follows what the entry holds now)
+          const v = m.read(e.addr - (e.addr & 1), 2);
           const f = entryPfn(v);
           if (present(v) && f < m.frames) r.push(this.metaLoc(f));
         }
@@ -198,6 +207,19 @@ export class Machine {
     return s;
   }
 
+  /** Ghost: `value` is being stored whole at the entry at `addr` (see wholeValues). */
+  recordWhole(addr: number, value: number): void {
+    let h = this.wholeValues.get(addr);
+    if (!h) this.wholeValues.set(addr, (h = new Set([this.mem.read(addr, 2)])));
+    h.add(value);
+  }
+
+  /** Ghost: whether `value` was ever stored whole at `addr` (or is its untouched initial value). */
+  storedWhole(addr: number, value: number): boolean {
+    const h = this.wholeValues.get(addr);
+    return h ? h.has(value) : this.mem.read(addr, 2) === value;
+  }
+
   /** Execute one effect on behalf of a thread running on `cpu`. */
   exec(e: Effect, cpu: number): unknown {
     const m = this.mem;
@@ -208,18 +230,23 @@ export class Machine {
         return m.read(e.addr, e.width);
       case 'store':
         this.checkTable(e.check, e.addr);
+        if (e.width === 2) this.recordWhole(e.addr, e.value);
         m.write(e.addr, e.width, e.value);
         return undefined;
       case 'xchg': {
         this.checkTable(e.check, e.addr);
         const old = m.read(e.addr, e.width);
+        if (e.width === 2) this.recordWhole(e.addr, e.value);
         m.write(e.addr, e.width, e.value);
         return old;
       }
       case 'cmpxchg': {
         this.checkTable(e.check, e.addr);
         const old = m.read(e.addr, e.width);
-        if (old === e.expected) m.write(e.addr, e.width, e.value);
+        if (old === e.expected) {
+          if (e.width === 2) this.recordWhole(e.addr, e.value);
+          m.write(e.addr, e.width, e.value);
+        }
         return old;
       }
       case 'add': {

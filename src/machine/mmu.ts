@@ -58,14 +58,38 @@ export const _PAGE_DIRTY = 0x40;
 /** PSE: a leaf at the pmd or pud level (pmd_leaf / pud_leaf). */
 export const _PAGE_PSE = 0x80;
 
+/**
+ * Physical memory above 4 GB (x86-32 PAE, 36-bit physical addresses). The model names pages by
+ * frame number; below HIGH_FRAME_BASE a frame's pfn is its number. Above, the frames come in
+ * banks of HIGH_FRAME_BASE, one per 4 GB: frame b * HIGH_FRAME_BASE + i sits at pfn b * 2^20 + i,
+ * so its entries have high word b and the low word of frame i ("the same value mod 4 GB"). A
+ * machine has such frames only if it is booted with more than HIGH_FRAME_BASE frames; entries
+ * are encoded and decoded through these two functions only.
+ */
+export const HIGH_FRAME_BASE = 64;
+/** pfn of the first page above 4 GB: 4 GB / PAGE_SIZE */
+export const PFN_4G = 2 ** (32 - PAGE_SHIFT);
+export function pfnOfFrame(frame: number): number {
+  if (frame < HIGH_FRAME_BASE) return frame;
+  return Math.floor(frame / HIGH_FRAME_BASE) * PFN_4G + (frame % HIGH_FRAME_BASE);
+}
+/** The frame at a pfn; a pfn above 4 GB outside the banks maps to no frame (a huge number). */
+export function frameOfPfn(pfn: number): number {
+  if (pfn < PFN_4G) return pfn;
+  const i = pfn % PFN_4G;
+  return i < HIGH_FRAME_BASE ? Math.floor(pfn / PFN_4G) * HIGH_FRAME_BASE + i : Number.MAX_SAFE_INTEGER;
+}
+
+/** The frame an entry points at (its physical pfn mapped back to a frame number). */
 export function entryPfn(v: number): number {
-  return Math.floor(v / PAGE_SIZE);
+  return frameOfPfn(Math.floor(v / PAGE_SIZE));
 }
 export function entryFlags(v: number): number {
   return v % PAGE_SIZE;
 }
+/** An entry for a frame: its physical pfn (see pfnOfFrame) and flags. */
 export function mkEntry(pfn: number, flags: number): number {
-  return pfn * PAGE_SIZE + flags;
+  return pfnOfFrame(pfn) * PAGE_SIZE + flags;
 }
 export function lo32(v: number): number {
   return v % 2 ** 32;

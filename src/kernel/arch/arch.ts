@@ -27,10 +27,13 @@ export interface Arch {
   };
   /** pmdp_collapse_flush, when the arch overrides the generic one (powerpc radix) */
   pmdp_collapse_flush?(k: Ctx, address: number, pmdp: TablePtr): Program<number>;
-  /** a plain C dereference of an entry */
-  plain_read(k: Ctx, p: TablePtr): Program<number>;
+  /** a plain C dereference of an entry; `use` is 'compare' when the value is only compared
+   * with an earlier one (a recheck), never acted on (oracle 4 then does not apply) */
+  plain_read(k: Ctx, p: TablePtr, use?: 'compare'): Program<number>;
   /** ptep_get_lockless / pmdp_get_lockless */
   get_lockless(k: Ctx, p: TablePtr): Program<number>;
   /** set_pte / set_pmd_at / pmd_populate */
   set_entry(k: Ctx, p: TablePtr, v: number): Program<void>;
+  /** pte_clear / pmd_clear, when the arch does not clear an entry with one store (x86-32 PAE) */
+  clear_entry?(k: Ctx, p: TablePtr): Program<void>;
 }

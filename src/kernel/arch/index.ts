@@ -2,6 +2,7 @@
 import type { Arch } from './arch.js';
 import { arm64, arm64_no_rcu_table_free } from './arm64.js';
 import { powerpc } from './powerpc.js';
+import { x86_32_pae } from './x86_32_pae.js';
 import { x86_64, x86_64_rcu } from './x86_64.js';
 
 export const ARCHES: Record<string, Arch> = {
@@ -10,6 +11,7 @@ export const ARCHES: Record<string, Arch> = {
   arm64,
   'arm64-no-rcu-table-free': arm64_no_rcu_table_free,
   powerpc,
+  'x86-32-pae': x86_32_pae,
 };
 
 export function archByName(name: string): Arch {

@@ -145,7 +145,7 @@ export const gup_fast_pte_range = kfunc(
           const folio = yield* try_grab_folio_fast(k, page, 1, flags);
           if (folio < 0) break out;
           if (
-            (k.kernel.has('gup-pmd-recheck') && pmd !== (yield* deref(k, pmdp))) ||
+            (k.kernel.has('gup-pmd-recheck') && pmd !== (yield* deref(k, pmdp, 'compare'))) ||
             (k.kernel.has('gup-pte-recheck') && pte !== (yield* ptep_get(k, ptep)))
           ) {
             yield* note('recheck failed: entry changed under us, back off');
@@ -171,7 +171,8 @@ export const gup_fast_pmd_range = kfunc(
   function* (k: Ctx, pudp: EntryPtr, pud: number, addr: number, end: number, flags: number, pages: number[]): Program<boolean> {
     let pmdp = offset_lockless(k, 2, pud, addr);
     do {
-      const pmd = yield* pmdp_get_lockless(k, pmdp);
+      // before 'gup-pmd-lockless' (v6.2): pmd_t pmd = READ_ONCE(*pmdp), a plain read of 64 bits
+      const pmd = k.kernel.has('gup-pmd-lockless') ? yield* pmdp_get_lockless(k, pmdp) : yield* deref(k, pmdp);
       const next = addr_end(k, 2, addr, end);
       if (!pmd_present(pmd)) return false;
       if (pmd_leaf(pmd)) {
@@ -197,7 +198,7 @@ export const gup_fast_pmd_leaf = kfunc(
     const refs = sub.length;
     const folio = yield* try_grab_folio_fast(k, page, refs, flags);
     if (folio < 0) return false;
-    if (guarded(k, 'gup_fast_pmd_leaf:pmd_recheck') && orig !== (yield* deref(k, pmdp))) {
+    if (guarded(k, 'gup_fast_pmd_leaf:pmd_recheck') && orig !== (yield* deref(k, pmdp, 'compare'))) {
       yield* note('recheck failed: pmd changed, back off');
       observe(k, 'pmd-recheck-backs-off', 'GUP-fast referenced the THP, then saw the pmd change and dropped the reference');
       yield* gup_put_folio(k, folio, refs, flags);

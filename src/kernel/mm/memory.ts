@@ -27,7 +27,7 @@ import { BUG_ON, type Ctx, kfunc, note } from '../kernel.js';
 import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
 import { folio_ref_sub_and_test } from '../sync/refcount.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
-import { type MmuGather, tlb_adjust_range, tlb_remove_page, tlb_remove_table } from './mmu_gather.js';
+import { type MmuGather, tlb_adjust_range, tlb_finish_mmu, tlb_gather_mmu, tlb_remove_page, tlb_remove_table } from './mmu_gather.js';
 import { PG_lru, PG_uptodate } from './mm_types.js';
 import { alloc_pages, free_frozen_pages } from './page_alloc.js';
 import {
@@ -46,6 +46,8 @@ import {
   pte_present,
   ptep_get,
   set_entry,
+  clear_entry,
+  ptep_get_lockless,
   store64,
 } from './pgtable.js';
 import { type VmaStruct, notePtOwner, vma_read } from './vma_tree.js';
@@ -156,12 +158,25 @@ export const unmap_vmas = kfunc('unmap_vmas', function* (k: Ctx, tlb: MmuGather,
   }
 });
 
+/**
+ * zap_page_range_single (MADV_DONTNEED: madvise_dontneed_single_vma) on [start, start + size)
+ * of one vma: tlb_gather_mmu, unmap_single_vma -> unmap_page_range, tlb_finish_mmu. The
+ * caller's mmap_lock (read) or per-VMA lock and the mmu notifiers are not modeled. Ghost: a
+ * user-initiated unmap of the range (oracle 1).
+ */
+export const zap_page_range_single = kfunc('zap_page_range_single', function* (k: Ctx, start: number, size: number): Program<void> {
+  k.kernel.ghost.userUnmaps.push({ start, end: start + size });
+  const tlb = yield* tlb_gather_mmu(k);
+  yield* unmap_page_range(k, tlb, start, start + size);
+  yield* tlb_finish_mmu(k, tlb);
+});
+
 // ---------------------------------------------------------------------------------- free_pgtables
 
 /** free_pte_range: clear the pmd (no flush here) and queue the pte table. */
 const free_pte_range = kfunc('free_pte_range', function* (k: Ctx, tlb: MmuGather, pmdp: TablePtr, addr: number): Program<void> {
   const token = pte_pfn(yield* READ_ONCE(k, pmdp)); // pmd_pgtable(*pmd)
-  yield* store64(k, pmdp, 0); // pmd_clear
+  yield* clear_entry(k, pmdp); // pmd_clear (x86-32 PAE: low word, smp_wmb, high word)
   // pte_free_tlb: tlb_flush_pmd_range, freed_tables, __pte_free_tlb -> tlb_remove_ptdesc
   tlb_adjust_range(tlb, addr, PAGE_SIZE);
   tlb.freed_tables = true;
@@ -336,7 +351,7 @@ export const handle_mm_fault = kfunc('handle_mm_fault', function* (k: Ctx, vma: 
     yield* rcu_read_lock();
     const pmdval = yield* pmdp_get_lockless(k, pmdp);
     let orig = 0;
-    if (!pmd_none(pmdval)) orig = yield* ptep_get(k, offset_lockless(k, PTE, pmdval, addr));
+    if (!pmd_none(pmdval)) orig = yield* ptep_get_lockless(k, offset_lockless(k, PTE, pmdval, addr));
     yield* rcu_read_unlock();
     if (!pte_none(orig)) return 'VM_FAULT_NOPAGE'; // already mapped (spurious fault)
   }

@@ -65,7 +65,7 @@ export function offset_lockless(k: Ctx, level: number, parentVal: number, addr: 
 
 /** The generation of the frame the entry points at, as it is now (ghost, after the load): a
  * table for oracle 2, a data page to tell a reused page (GUP's speculative-reference exhibit). */
-function remember(k: Ctx, level: number, v: number): void {
+export function remember(k: Ctx, level: number, v: number): void {
   if (present(v) && (level === PTE || !leaf(v))) {
     const f = entryPfn(v);
     if (f < k.kernel.machine.mem.frames) k.seen.set(f, k.kernel.machine.mem.gen[f]);
@@ -86,9 +86,9 @@ export function* READ_ONCE(k: Ctx, p: EntryPtr): Program<number> {
 
 /** A plain C dereference `*p` of an entry. On 64-bit arches it compiles to one load, like
  * READ_ONCE; the arch profile decides (x86-32 PAE: two 32-bit loads). */
-export function* deref(k: Ctx, p: EntryPtr): Program<number> {
+export function* deref(k: Ctx, p: EntryPtr, use?: 'compare'): Program<number> {
   if (p.kind === 'local') return p.value;
-  return yield* k.arch.plain_read(k, p);
+  return yield* k.arch.plain_read(k, p, use);
 }
 
 /** ptep_get / pmdp_get: READ_ONCE. */
@@ -105,6 +105,12 @@ export const pmdp_get_lockless = ptep_get_lockless;
 /** set_pte / set_pmd_at / pmd_populate: one 64-bit store unless the arch writes halves. */
 export function* set_entry(k: Ctx, p: TablePtr, v: number): Program<void> {
   yield* k.arch.set_entry(k, p, v);
+}
+
+/** pte_clear / pmd_clear: one store of 0 unless the arch clears in halves (x86-32 PAE). */
+export function* clear_entry(k: Ctx, p: TablePtr): Program<void> {
+  if (k.arch.clear_entry) yield* k.arch.clear_entry(k, p);
+  else yield* store64(k, p, 0);
 }
 
 /** ptep_get_and_clear / pmdp_huge_get_and_clear: an atomic exchange with 0. */

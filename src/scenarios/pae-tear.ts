@@ -1,0 +1,128 @@
+/**
+ * pae-tear: can a lockless walker on x86-32 PAE act on a 64-bit entry that was never stored
+ * whole? (Jason Gunthorpe, Sep 2020: "I don't see what prevents load tearing a 64 bit pmd" in
+ * gup_pmd_range; Peter Zijlstra's "mm/gup: Fix the lockless PMD access" and 024d232ae4fc "mm:
+ * Fix pmd_read_atomic()", v6.2; the ptep_get_lockless low/high/low argument of x86's
+ * gup_get_pte (2008), made generic by 2a4a06da8a4b, v5.11.)
+ *
+ * Geometry: the PAE layout, three levels (pgd = the 4-entry PDPT scaled to 2, pmd, pte; p4d and
+ * pud folded), 4 ptes per table. The machine has frames above 4 GB (HIGH_FRAME_BASE on, see
+ * src/machine/mmu.ts), so entries can differ in their high word.
+ *
+ * pmd rows: CPU 0 pins the page (pin_user_pages_fast, FOLL_PIN | FOLL_WRITE); CPU 1 munmaps it
+ * (__vm_munmap: zap the pte, free_pgtables: pmd_clear low then high, then the flush IPI and the
+ * frees). The pte table sits above 4 GB, at frame HIGH_FRAME_BASE + P, whose pmd has the low
+ * word a table at pfn P would have: P is the mapped data page. A vma below keeps the pmd table.
+ *
+ * pte rows: CPU 0 pins the page; CPU 1 runs MADV_DONTNEED on it (zap: ptep_get_and_clear_full,
+ * flush IPI, free); CPU 2 write-faults on it (handle_pte_fault: ptep_get_lockless with IRQs on,
+ * then do_anonymous_page: set_pte_at high then low; entered through do_user_addr_fault). The
+ * refault's new page is placed by
+ * steering the allocator: above 4 GB with a different low word, or at the same address mod 4 GB.
+ *
+ * Simplifications: the GUP-fast pte recheck `ptep_get(ptep)` and the pgd reads are one 64-bit
+ * load (READ_ONCE of 8 bytes is two loads on i386; the recheck only compares, and the pgd
+ * entries never change here). The plain `*pmdp` loads low then high (the compiler may pick
+ * either order; with high first, a concurrent pmd_populate into a none pmd would tear instead).
+ */
+import type { Arch } from '../kernel/arch/arch.js';
+import { boot, entryFor, mapAnonSmall, reserveFreeFramesExcept } from '../kernel/boot.js';
+import { resolvePatches } from '../kernel/patches.js';
+import { FOLL_PIN, FOLL_WRITE, gup_fast_fallback } from '../kernel/mm/gup.js';
+import { zap_page_range_single } from '../kernel/mm/memory.js';
+import { __vm_munmap, do_user_addr_fault } from '../kernel/mm/mmap.js';
+import { initVmaTree } from '../kernel/mm/vma_tree.js';
+import { HIGH_FRAME_BASE, PAGE_SIZE, PMD, PTE } from '../machine/mmu.js';
+import type { GeometryConfig } from '../machine/mmu.js';
+import type { Scenario, ScenarioConfig } from './scenario.js';
+import { bootFor, makeWorld } from './world.js';
+
+export const PAE_GEOMETRY: GeometryConfig = { bits: { pgd: 1, p4d: 0, pud: 0, pmd: 1, pte: 2 } };
+const FRAMES = HIGH_FRAME_BASE + 8;
+
+const Q_PMD = 'Can GUP-fast on x86-32 PAE act on a pmd value that was never stored whole, while munmap clears that pmd?';
+const Q_PTE = 'Can ptep_get_lockless on x86-32 PAE return a pte value that was never stored whole, across a zap and a refault?';
+
+/** munmap of a page whose pte table is above 4 GB, against GUP-fast of that page. */
+function buildPmd(config: ScenarioConfig) {
+  const k = bootFor(config, { cpus: 2, mmCpus: [0, 1], frames: FRAMES, geometry: PAE_GEOMETRY });
+  const start = k.machine.geometry.size(PMD);
+  mapAnonSmall(k, 0, 1); // a vma below, in the same pmd table: that table stays (free_pgtables' floor)
+  const page = k.machine.mem.pick(0); // the frame the page at `start` will get
+  const undo = reserveFreeFramesExcept(k, [HIGH_FRAME_BASE + page]);
+  entryFor(k, start, PTE); // its pte table, above 4 GB: same low word as a table at `page`
+  undo();
+  mapAnonSmall(k, start, 1);
+  initVmaTree(k, [
+    { name: 'below', start: 0, end: PAGE_SIZE, mapped: true },
+    { name: 'A', start, end: start + PAGE_SIZE, mapped: true },
+  ]);
+  return makeWorld(k, [
+    { name: 'cpu0', cpu: 0, run: (c) => gup_fast_fallback(c, start, 1, FOLL_PIN | FOLL_WRITE) },
+    { name: 'cpu1', cpu: 1, run: (c) => __vm_munmap(c, start, PAGE_SIZE) },
+  ]);
+}
+
+/**
+ * MADV_DONTNEED + write refault of a page, against GUP-fast of that page; the refault gets the
+ * frame `refill(P)` (P the page mapped at boot, at frame `at` if given: then the page at P's
+ * address mod 4 GB belongs to another owner, e.g. the kernel: refcount 1, not in this mm).
+ * `arch` overrides the config's profile (tests only).
+ */
+export function buildPte(refill: (p: number) => number, at?: number, arch?: Arch) {
+  return (config: ScenarioConfig) => {
+    const frames = Math.max(FRAMES, refill(at ?? 0) + 8);
+    const rest = { cpus: 3, mmCpus: [0, 1, 2], frames, geometry: PAE_GEOMETRY };
+    const k = arch ? boot({ arch, patches: resolvePatches(config.kernel, config.patches), ...rest }) : bootFor(config, rest);
+    const start = k.machine.geometry.size(PMD);
+    let p: number;
+    if (at === undefined) [p] = mapAnonSmall(k, start, 1);
+    else {
+      entryFor(k, start, PTE); // the tables, below 4 GB
+      const undo = reserveFreeFramesExcept(k, [at]);
+      [p] = mapAnonSmall(k, start, 1); // the page, at frame `at`
+      undo();
+      const other = at % HIGH_FRAME_BASE;
+      const mem = k.machine.mem;
+      mem.use[other] = { kind: 'data' };
+      mem.words[k.memmap.field(other, '_refcount')] = 1;
+      k.ghost.held.push({ pfn: other, refs: 1, who: 'another owner' });
+    }
+    initVmaTree(k, [{ name: 'A', start, end: start + PAGE_SIZE, mapped: true }]);
+    reserveFreeFramesExcept(k, [refill(p)]);
+    return makeWorld(k, [
+      { name: 'cpu0', cpu: 0, run: (c) => gup_fast_fallback(c, start, 1, FOLL_PIN | FOLL_WRITE) },
+      { name: 'cpu1', cpu: 1, run: (c) => zap_page_range_single(c, start, PAGE_SIZE) },
+      { name: 'cpu2', cpu: 2, run: (c) => do_user_addr_fault(c, start) },
+    ]);
+  };
+}
+
+function row(
+  variant: string,
+  question: string,
+  expect: Scenario['expect'],
+  source: string,
+  config: ScenarioConfig,
+  build: (config: ScenarioConfig) => ReturnType<typeof buildPmd>,
+): Scenario {
+  return { id: `pae-tear/${variant}`, family: 'pae-tear', variant, question, expect, source, config, build };
+}
+
+export const paeTear: Scenario[] = [
+  row('pmd-plain-read', Q_PMD, 'violated',
+    'Jason Gunthorpe, Sep 2020 ("I don\'t see what prevents load tearing a 64 bit pmd"); before "mm/gup: Fix the lockless PMD access" (v6.2) gup_pmd_range read READ_ONCE(*pmdp): two 32-bit loads, no retry',
+    { arch: 'x86-32-pae', kernel: 'v6.1', patches: [] }, buildPmd),
+  row('pmd-lockless', Q_PMD, 'verified',
+    '"mm/gup: Fix the lockless PMD access" with 024d232ae4fc "mm: Fix pmd_read_atomic()" (v6.2): pmdp_get_lockless, low/high/low retry',
+    { arch: 'x86-32-pae', kernel: 'v6.6', patches: [] }, buildPmd),
+  row('pte-lockless-refault', Q_PTE, 'verified',
+    'ptep_get_lockless comment (x86 gup_get_pte 2008; 2a4a06da8a4b v5.11): a pte goes none<->present, set_pte writes high then low, the low word is re-read',
+    { arch: 'x86-32-pae', kernel: 'v6.6', patches: [] }, buildPte(() => HIGH_FRAME_BASE)),
+  row('pte-lockless-same-low-refault', Q_PTE, 'verified',
+    'the "same value mod 4GB" refill (DESIGN pae-tear row): the retry accepts low from the old pte and high from the new one, which is the new pte whole (an exhibit, not a bug)',
+    { arch: 'x86-32-pae', kernel: 'v6.6', patches: [] }, buildPte((p) => HIGH_FRAME_BASE + p)),
+  row('pte-lockless-same-low-refault-high', Q_PTE, 'violated',
+    'model finding, no kernel report known: the ptep_get_lockless comment promises the low word sees l iff the high word sees h; with the old page at 4 GB + X and the new one at 8 GB + X, the high word can be read between the zap and the refault (0) and the low word re-read after the refault (the same l): the retry accepts (l, 0), a page at X that neither pte mapped. GUP-fast then only try-gets that page and backs off at its pte recheck',
+    { arch: 'x86-32-pae', kernel: 'v6.6', patches: [] }, buildPte((p) => HIGH_FRAME_BASE + p, HIGH_FRAME_BASE + 3)),
+];

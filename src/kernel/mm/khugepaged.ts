@@ -25,6 +25,7 @@ import { folio_test_flag, folio_test_set_flag, folio_trylock, folio_unlock } fro
 import { page_folio } from './gup.js';
 import { mmap_read_lock, mmap_read_unlock, mmap_write_lock, mmap_write_unlock } from './mmap_lock.js';
 import { tlb_remove_table_sync_one } from './mmu_gather.js';
+import { mm_find_pmd } from './rmap.js';
 import { pmdp_collapse_flush } from './pgtable-generic.js';
 import { PG_lru, PG_swapcache, PG_uptodate } from './mm_types.js';
 import { alloc_pages } from './page_alloc.js';
@@ -36,7 +37,6 @@ import {
   mk_table_entry,
   nextEntry,
   offset_lockless,
-  pgd_offset,
   pmd_leaf,
   pmd_none,
   pmd_present,
@@ -45,7 +45,6 @@ import {
   pte_pfn,
   pte_present,
   ptep_get,
-  READ_ONCE,
   set_entry,
 } from './pgtable.js';
 import { folio_put, folio_put_refs } from './swap.js';
@@ -66,23 +65,13 @@ export type ScanResult =
 const hpage_pmd_nr = (k: Ctx): number => k.kernel.machine.geometry.entries(PTE);
 const ptl = (k: Ctx, table: TablePtr): number => k.kernel.memmap.field(table.frame, 'ptl');
 
-/** mm_find_pmd (mm/rmap.c) + check_pmd_state: walk to the pmd, classify it. Each unfolded level
- * above the pmd is one load (its present check; the *_offset that follows derives from it). */
+/** find_pmd_or_thp_or_none: mm_find_pmd (mm/rmap.c), then check_pmd_state classifies the pmd. */
 const find_pmd_or_thp_or_none = kfunc(
   'find_pmd_or_thp_or_none',
   function* (k: Ctx, address: number): Program<{ result: ScanResult; pmd?: TablePtr }> {
-    const g = k.kernel.machine.geometry;
-    let p = pgd_offset(k, address);
-    let v = yield* READ_ONCE(k, p);
-    for (let level = 4; level >= 3; level--) {
-      if (!pmd_present(v)) return { result: 'SCAN_PMD_NULL' };
-      if (g.folded(level)) continue;
-      p = offset_lockless(k, level, v, address) as TablePtr;
-      v = yield* READ_ONCE(k, p);
-    }
-    if (!pmd_present(v)) return { result: 'SCAN_PMD_NULL' };
-    const pmd = offset_lockless(k, 2, v, address) as TablePtr;
-    const pmde = yield* pmdp_get_lockless(k, pmd);
+    const pmd = yield* mm_find_pmd(k, address);
+    if (!pmd) return { result: 'SCAN_PMD_NULL' };
+    const pmde = yield* pmdp_get_lockless(k, pmd); // check_pmd_state
     if (pmd_none(pmde)) return { result: 'SCAN_PMD_NULL' };
     if (!pmd_present(pmde)) return { result: 'SCAN_PMD_NULL' };
     if (pmd_leaf(pmde)) return { result: 'SCAN_PMD_MAPPED' };

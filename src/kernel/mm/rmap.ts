@@ -42,6 +42,22 @@ export const TTU_BATCH_FLUSH = 0x1;
 
 export type Mapped = { kind: 'pte'; pte: TablePtr; ptl: number } | { kind: 'pmd'; pmd: TablePtr; ptl: number };
 
+/** mm_find_pmd: walk the upper levels to the pmd entry of `address` (each unfolded level one
+ * load and a present check; the *_offset that follows derives from the value), or null. */
+export const mm_find_pmd = kfunc('mm_find_pmd', function* (k: Ctx, address: number): Program<TablePtr | null> {
+  const g = k.kernel.machine.geometry;
+  let p = pgd_offset(k, address);
+  let v = yield* READ_ONCE(k, p);
+  for (let level = PGD - 1; level > PMD; level--) {
+    if (!pmd_present(v)) return null;
+    if (g.folded(level)) continue;
+    p = offset_lockless(k, level, v, address) as TablePtr;
+    v = yield* READ_ONCE(k, p);
+  }
+  if (!pmd_present(v)) return null;
+  return offset_lockless(k, PMD, v, address) as TablePtr;
+});
+
 /**
  * page_vma_mapped_walk for the page `pfn` at `address`: walk to the pmd; a huge pmd mapping it
  * is returned under the pmd lock; else map the pte table, take the pte lock and check the pte
@@ -53,16 +69,8 @@ export const page_vma_mapped_walk = kfunc(
   'page_vma_mapped_walk',
   function* (k: Ctx, pfn: number, address: number, migration = false): Program<Mapped | null> {
     const g = k.kernel.machine.geometry;
-    let p = pgd_offset(k, address);
-    let v = yield* READ_ONCE(k, p);
-    for (let level = PGD - 1; level > PMD; level--) {
-      if (!pmd_present(v)) return null;
-      if (g.folded(level)) continue;
-      p = offset_lockless(k, level, v, address) as TablePtr;
-      v = yield* READ_ONCE(k, p);
-    }
-    if (!pmd_present(v)) return null;
-    const pmdp = offset_lockless(k, PMD, v, address) as TablePtr;
+    const pmdp = yield* mm_find_pmd(k, address);
+    if (!pmdp) return null;
     const pmde = yield* pmdp_get_lockless(k, pmdp);
     if (leaf(pmde)) {
       const ptl = k.kernel.memmap.field(pmdp.frame, 'ptl'); // pmd_lock

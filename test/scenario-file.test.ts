@@ -28,6 +28,7 @@ const SAME: Array<[string, string]> = [
   ['pud-walk.yaml', 'pud-walk/rereads'],
   ['rcu-free.yaml', 'rcu-free/arm64-no-rcu-table-free'],
   ['mmap-overlap.yaml', 'mmap-overlap/fault-no-detached-check'],
+  ['pae-tear.yaml', 'pae-tear/pmd-plain-read'],
 ];
 
 for (const [file, id] of SAME) {
@@ -53,6 +54,7 @@ test('with their fixes the examples explore exactly like the verified rows', () 
   const pairs: Array<[string, Parameters<typeof loadScenarioFile>[1], string]> = [
     ['rcu-free.yaml', { arch: 'arm64' }, 'rcu-free/arm64-rcu-table-free'],
     ['mmap-overlap.yaml', { patches: ['+vma-detached-check'] }, 'mmap-overlap/fault-detached-check'],
+    ['pae-tear.yaml', { kernel: 'v6.6' }, 'pae-tear/pmd-lockless'],
   ];
   for (const [file, o, id] of pairs) {
     const a = check(loadScenarioFile(join(ROOT, 'examples', file), o));

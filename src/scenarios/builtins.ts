@@ -3,10 +3,10 @@
  * registered next to their family (collapse.ts, reclaim.ts, split.ts, ...).
  */
 import { z } from 'zod';
-import { addToSwapCache, mapAnonSmall, mapAnonThp, mapAnonThpByPtes, setAnonExclusive } from '../kernel/boot.js';
+import { addToSwapCache, entryFor, mapAnonSmall, mapAnonThp, mapAnonThpByPtes, reserveFreeFramesExcept, setAnonExclusive } from '../kernel/boot.js';
 import { FOLL_GET, FOLL_PIN, FOLL_WRITE, gup_fast_fallback } from '../kernel/mm/gup.js';
 import type { Kernel } from '../kernel/kernel.js';
-import { PAGE_SIZE, PMD, PTE } from '../machine/mmu.js';
+import { HIGH_FRAME_BASE, PAGE_SIZE, PMD, PTE } from '../machine/mmu.js';
 import { initVmaTree, type VmaTree } from '../kernel/mm/vma_tree.js';
 import { Address, ArgError, type Env, defineLayout, definePath, defineSetup, hexs } from './paths.js';
 
@@ -15,6 +15,19 @@ export const FOLL_FLAGS: Record<string, number> = { FOLL_WRITE, FOLL_GET, FOLL_P
 /** The allocator returns -1 when it runs out: say so instead of mapping frame -1. */
 function outOfFrames(k: Kernel, pfns: number[]): void {
   if (pfns.some((p) => p < 0)) throw new ArgError([], `not enough memory for this layout (${k.machine.mem.frames} frames): raise 'frames'`);
+}
+
+/** Allocate addr's pte table at frame HIGH_FRAME_BASE + P, P the frame its first page will get
+ * (src/scenarios/pae-tear.ts, the pmd rows). */
+function placeTableHigh(k: Kernel, addr: number): void {
+  const mem = k.machine.mem;
+  if (mem.frames <= HIGH_FRAME_BASE) throw new ArgError(['table_high'], `needs memory above 4 GB: set 'frames' above ${HIGH_FRAME_BASE}`);
+  const high = HIGH_FRAME_BASE + mem.pick(0);
+  if (high >= mem.frames || mem.use[high].kind !== 'free') throw new ArgError(['table_high'], `frame ${high} is not free: raise 'frames'`);
+  const undo = reserveFreeFramesExcept(k, [high]);
+  entryFor(k, addr, PTE);
+  undo();
+  if ((mem.use[high] as { kind: string }).kind !== 'table') throw new ArgError(['table_high'], `the pte table of ${hexs(addr)} already exists (an earlier region shares it)`);
 }
 
 defineLayout('anon-small', {
@@ -27,12 +40,17 @@ defineLayout('anon-small', {
       swapcache: z.boolean().default(false).describe('also in the swap cache (clean, as after swap-in)'),
       exclusive: z.boolean().default(false).describe('PageAnonExclusive'),
       name: z.string().regex(/^\w+$/).optional().describe('the VMA name (for the vma-tree setup)'),
+      table_high: z
+        .boolean()
+        .default(false)
+        .describe('x86-32 PAE: the pte table above 4 GB, with the low word of the first page (a torn pmd read names that page)'),
     })
     .strict(),
   apply(k, a) {
     if (a.at % PAGE_SIZE) throw new ArgError(['at'], `${hexs(a.at)} is not page-aligned (a multiple of ${hexs(PAGE_SIZE)})`);
     const pages = a.pages ?? k.machine.geometry.entries(PTE);
     if (a.swapcache && pages > k.swap.slots) throw new ArgError(['pages'], `at most ${k.swap.slots} pages fit in the swap cache`);
+    if (a.table_high) placeTableHigh(k, a.at);
     const pfns = mapAnonSmall(k, a.at, pages);
     outOfFrames(k, pfns);
     pfns.forEach((p, i) => {

@@ -24,6 +24,15 @@ export interface ExploreOptions {
   shouldStop?(): boolean;
   /** Called after every execution with the counts so far (progress bars). */
   onProgress?(executions: number, sleepBlocked: number): void;
+  /** Explore only the subtree below this schedule prefix, entered with this sleep set (a work
+   * item of src/explore/split.ts). The prefix's own states are never backtracked: the split
+   * expands them fully, so a race that reaches back into the prefix needs nothing here. */
+  root?: Root;
+}
+
+export interface Root {
+  prefix: number[];
+  sleep: Map<number, Footprint>;
 }
 
 export interface Found {
@@ -73,11 +82,12 @@ export function explore(makeWorld: () => World, opts: ExploreOptions): ExploreRe
   const t0 = Date.now();
   const stopAt = opts.stopAtViolation ?? true;
   const nodes: Node[] = [];
+  const base = opts.root?.prefix.length ?? 0;
   const res: ExploreResult = { verdict: 'verified', executions: 0, sleepBlocked: 0, cutAtBound: 0, maxDepth: 0, ms: 0, observed: new Map() };
   let firstRun = true;
-  while (firstRun || backtrack(nodes)) {
+  while (firstRun || backtrack(nodes, base)) {
     firstRun = false;
-    const outcome = runOne(makeWorld, nodes, opts);
+    const outcome = runOne(makeWorld, nodes, opts, base);
     res.maxDepth = Math.max(res.maxDepth, nodes.length);
     if (outcome.kind === 'blocked') res.sleepBlocked++;
     else {
@@ -107,7 +117,7 @@ export function explore(makeWorld: () => World, opts: ExploreOptions): ExploreRe
     }
   }
   if (res.budget && res.verdict !== 'violated') {
-    if (hasPending(nodes)) res.verdict = 'unknown';
+    if (hasPending(nodes.slice(base))) res.verdict = 'unknown';
     else res.budget = undefined; // the budget ran out exactly as the search finished
   }
   res.ms = Date.now() - t0;
@@ -115,12 +125,16 @@ export function explore(makeWorld: () => World, opts: ExploreOptions): ExploreRe
 }
 
 /** Replays the chosen prefix, then extends it to a maximal execution, updating backtrack sets. */
-function runOne(makeWorld: () => World, nodes: Node[], opts: ExploreOptions): { kind: 'complete' | 'blocked'; exec: Execution } {
+function runOne(makeWorld: () => World, nodes: Node[], opts: ExploreOptions, base: number): { kind: 'complete' | 'blocked'; exec: Execution } {
   const exec = new Execution(makeWorld(), false);
   const st = new RunState();
-  for (let d = 0; d < nodes.length; d++) stepWithClock(exec, nodes, d, st);
+  for (let d = 0; d < Math.max(nodes.length, base); d++) {
+    if (d === nodes.length) nodes.push(prefixNode(exec, nodes, opts.root!.prefix[d]));
+    stepWithClock(exec, nodes, d, st);
+  }
   const dpor = opts.reduction === 'dpor';
-  let sleep = nodes.length && dpor ? childSleep(nodes[nodes.length - 1]) : new Map<number, Footprint>();
+  const rootSleep = opts.root?.sleep ?? new Map<number, Footprint>();
+  let sleep = nodes.length > base && dpor ? childSleep(nodes[nodes.length - 1]) : rootSleep;
   for (;;) {
     if (exec.violation) return { kind: 'complete', exec };
     const d = nodes.length;
@@ -153,6 +167,18 @@ function runOne(makeWorld: () => World, nodes: Node[], opts: ExploreOptions): { 
     stepWithClock(exec, nodes, d, st);
     if (dpor) sleep = childSleep(node);
   }
+}
+
+/** A frozen node of the root prefix: its one choice, never backtracked. Built lazily as the
+ * first run replays the prefix (footprints and enabled sets are read off the live state). */
+function prefixNode(exec: Execution, nodes: Node[], t: number): Node {
+  const enabled = exec.enabled();
+  if (!enabled.includes(t)) throw new Error(`root prefix: thread ${t} is not enabled at step ${nodes.length}`);
+  const fps = new Map<number, Footprint>();
+  for (const th of exec.threads) if (th.pending) fps.set(th.id, exec.footprint(th.id));
+  const prev = nodes[nodes.length - 1];
+  const preemptions = (prev?.preemptions ?? 0) + (prev && t !== prev.chosen && enabled.includes(prev.chosen) ? 1 : 0);
+  return { enabled, fps, sleep: new Map(), backtrack: new Set([t]), done: new Set(), chosen: t, clock: [], preemptions };
 }
 
 /** Sleep set of the state reached by the node's chosen step. */
@@ -257,8 +283,8 @@ function addBacktracks(nodes: Node[], fps: Map<number, Footprint>, st: RunState)
 }
 
 /** Move to the deepest node with an unexplored backtrack choice; false when exhausted. */
-function backtrack(nodes: Node[]): boolean {
-  while (nodes.length > 0) {
+function backtrack(nodes: Node[], base: number): boolean {
+  while (nodes.length > base) {
     const node = nodes[nodes.length - 1];
     node.done.add(node.chosen);
     const next = [...node.backtrack].find((t) => !node.done.has(t) && !node.sleep.has(t));

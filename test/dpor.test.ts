@@ -10,6 +10,7 @@ import type { Program } from '../src/machine/effects.js';
 import { Machine } from '../src/machine/machine.js';
 import { Geometry } from '../src/machine/mmu.js';
 import { explore } from '../src/explore/dpor.js';
+import { exploreItem, partition } from '../src/explore/partition.js';
 import type { World } from '../src/explore/runtime.js';
 
 type Op =
@@ -38,7 +39,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant('rcu' as const), body: fc.array(leafOp, { minLength: 1, maxLength: 2 }) }) },
   { weight: 1, arbitrary: fc.constant({ k: 'sync_rcu' as const }) },
 );
-const programs = fc.array(fc.array(op, { minLength: 1, maxLength: 3 }), { minLength: 2, maxLength: 3 });
+export const programs = fc.array(fc.array(op, { minLength: 1, maxLength: 3 }), { minLength: 2, maxLength: 3 });
 
 export function world(progs: Op[][]): World {
   const geometry = new Geometry({ bits: { pgd: 1, p4d: 0, pud: 0, pmd: 1, pte: 1 } });
@@ -156,4 +157,37 @@ test('an IPI to a CPU waiting with IRQs off deadlocks', () => {
     assert.equal(r.verdict, 'violated');
     assert.equal(r.found?.violation.property, 'deadlock');
   }
+});
+
+/** finalStates of the split search (src/explore/partition.ts): items explored one by one. */
+function finalStatesSplit(progs: Op[][], target: number): Set<string> {
+  const out = new Set<string>();
+  let seen: number[][] = [];
+  const make = () => {
+    const w = world(progs);
+    seen = w.snapshot!() as number[][];
+    return w;
+  };
+  const p = partition(make, target);
+  for (const root of p.items)
+    exploreItem(make, root, {
+      reduction: 'dpor',
+      stopAtViolation: false,
+      onExecution: (exec) => {
+        const words = Array.from(exec.machine.mem.words.slice(exec.machine.mem.size - WORDS - LOCKS));
+        out.add(JSON.stringify({ words, seen, v: exec.violation?.property ?? null }));
+      },
+    });
+  return out;
+}
+
+test('the search split into work items (any number of them) reaches the same final states as naive enumeration', () => {
+  fc.assert(
+    fc.property(programs, fc.constantFrom(1, 2, 5, 24, 200), (progs, target) => {
+      const naive = finalStates(progs, 'none');
+      fc.pre(naive !== null);
+      assert.deepEqual([...finalStatesSplit(progs, target)].sort(), [...naive!].sort());
+    }),
+    { numRuns: 150, seed: 7 },
+  );
 });

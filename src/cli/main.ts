@@ -14,7 +14,8 @@ import { InputError } from '../scenarios/file.js';
 import { LAYOUTS, PATHS } from '../scenarios/paths.js';
 import type { Scenario } from '../scenarios/scenario.js';
 import { markdownTable, verdictTable } from './format.js';
-import { runJobs } from './run.js';
+import { runJobs, runShard } from './run.js';
+import { mergeShards, parseShard, shardFile } from './shards.js';
 import { bundleFor, registerScenarioFileLoader } from '../ui/bundle.js';
 import { serveUi } from '../ui/server.js';
 import { loadScenarioFile } from '../scenarios/file.js';
@@ -69,6 +70,7 @@ interface SearchOpts extends BudgetOpts {
   minimize: boolean;
   progress?: boolean;
   json?: boolean;
+  jobs: number;
 }
 
 function checkOptions(o: BudgetOpts): CheckOptions {
@@ -95,6 +97,7 @@ function searchFlags(c: Command): Command {
     .option('--no-minimize', 'report the first counterexample found, unminimized')
     .option('--progress', 'show the progress bar even without a TTY')
     .option('--no-progress', 'never show the progress bar')
+    .option('--jobs <n>', 'worker threads sharing the search (the result does not depend on it)', positiveInt, 1)
     .option('--json', 'machine-readable output (no progress bar)');
 }
 
@@ -205,14 +208,25 @@ searchFlags(
     .description('explore a scenario (catalog id or scenario.yaml), or the whole catalog, and give its verdict')
     .argument('[target]', 'catalog id (see list) or a scenario file (.yaml)')
     .option('--all', 'check every catalog row')
-    .option('--save-trace <file>', 'write the counterexample (if any) as a trace file for replay/explain'),
-).action(async (target: string | undefined, o: SearchOpts & { all?: boolean; saveTrace?: string }) => {
+    .option('--save-trace <file>', 'write the counterexample (if any) as a trace file for replay/explain')
+    .option('--shard <i/N>', 'run only shard i of N of the exhaustive search and print it as JSON, for mmrace merge', parseShard),
+).action(async (target: string | undefined, o: SearchOpts & { all?: boolean; saveTrace?: string; shard?: [number, number] }) => {
   const opts = searchOptions(o);
+  if (o.shard) {
+    if (o.all || !target) throw new UsageError('--shard takes one target (a catalog id or scenario file), not --all');
+    if (o.strategy !== 'dfs') throw new UsageError('--shard splits the exhaustive search: use it with --strategy dfs');
+    if (o.saveTrace) throw new UsageError('--save-trace applies to the merged result: mmrace merge --save-trace');
+    const { job } = jobFor(target, o);
+    const shard = await runShard(job, { check: opts, progress: o.progress, json: true, jobs: o.jobs, shard: o.shard });
+    console.log(JSON.stringify(shardFile(job, opts, o.shard, shard)));
+    process.exitCode = shard.budget === 'interrupted' ? 2 : 0;
+    return;
+  }
   if (o.all) {
     if (target) throw new UsageError('give a target or --all, not both');
     if (o.saveTrace) throw new UsageError('--save-trace takes one target, not --all');
     const jobs = CATALOG.map((s) => resolveTarget(s.id, { arch: o.arch, kernel: o.kernel, patches: o.patch }));
-    const out = await runJobs(jobs.map((j) => j.job), { check: opts, progress: o.progress, json: o.json });
+    const out = await runJobs(jobs.map((j) => j.job), { check: opts, progress: o.progress, json: o.json, jobs: o.jobs });
     const results = out.results.map((x) => x.result);
     if (o.json) console.log(JSON.stringify(results, withoutStates, 2));
     else console.log(verdictTable(results, new Map(CATALOG.map((s) => [s.id, s.question]))));
@@ -226,8 +240,18 @@ searchFlags(
   }
   if (!target) throw new UsageError('check needs a catalog id, a scenario file, or --all');
   const { job, scenario } = jobFor(target, o);
-  const out = await runJobs([job], { check: opts, progress: o.progress, json: o.json });
-  const one = out.results[0];
+  const out = await runJobs([job], { check: opts, progress: o.progress, json: o.json, jobs: o.jobs });
+  printCheck(out.results[0], scenario, target, o, out.interrupted);
+});
+
+/** A single check's result, as check and merge print it. */
+function printCheck(
+  one: { result: CheckResult; trace: TraceFile | null } | undefined,
+  scenario: Scenario,
+  target: string,
+  o: { json?: boolean; saveTrace?: string; arch?: string; kernel?: string; patch?: string[] },
+  interrupted: boolean,
+): void {
   if (!one) {
     console.log(`${scenario.id}: interrupted before any result`);
     process.exitCode = 2;
@@ -239,13 +263,25 @@ searchFlags(
   else {
     console.log(summary(r, scenario));
     if (one.trace) {
-      if (out.interrupted) console.log('\n' + render(one.trace, 'table', header(scenario, 'table')));
+      if (interrupted) console.log('\n' + render(one.trace, 'table', header(scenario, 'table')));
       else if (o.saveTrace) console.log(`  trace written to ${o.saveTrace} (mmrace replay ${o.saveTrace})`);
-      else console.log(`  mmrace explain ${target}${o.arch ? ` --arch ${o.arch}` : ''}${o.kernel ? ` --kernel ${o.kernel}` : ''}${o.patch ? ` --patch ${o.patch.join(',')}` : ''} prints it`);
+      else console.log(`  mmrace explain ${target}${o.arch ? ` --arch ${o.arch}` : ''}${o.kernel ? ` --kernel ${o.kernel}` : ''}${o.patch?.length ? ` --patch ${o.patch.join(',')}` : ''} prints it`);
     }
   }
   process.exitCode = exitCode(r);
-});
+}
+
+program
+  .command('merge')
+  .description('combine the JSON of every shard of one search (check --shard i/N) into its verdict, as one run would give it')
+  .argument('<shards...>', 'the shard files, one per shard (any order)')
+  .option('--save-trace <file>', 'write the counterexample (if any) as a trace file for replay/explain')
+  .option('--json', 'machine-readable output')
+  .action((files: string[], o: { json?: boolean; saveTrace?: string }) => {
+    const m = mergeShards(files);
+    const target = 'catalog' in m.job.origin ? m.job.origin.catalog : m.job.origin.file;
+    printCheck(m, m.scenario, target, { ...o, arch: m.job.overrides.arch, kernel: m.job.overrides.kernel, patch: m.job.overrides.patches }, false);
+  });
 
 searchFlags(
   program
@@ -266,7 +302,7 @@ searchFlags(
   }
   const opts = searchOptions(o);
   const { job, scenario } = jobFor(target, o);
-  const out = await runJobs([job], { check: opts, progress: o.progress, json: o.json || o.format === 'json' });
+  const out = await runJobs([job], { check: opts, progress: o.progress, json: o.json || o.format === 'json', jobs: o.jobs });
   const one = out.results[0];
   if (!one) {
     console.log(`${scenario.id}: interrupted before any result`);

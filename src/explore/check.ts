@@ -3,8 +3,9 @@
  * a recorded replay of the counterexample. The verdict comes from the exploration alone; the
  * expectation is carried through for the report, never consulted.
  */
-import { explore } from './dpor.js';
+import type { ExploreResult } from './dpor.js';
 import { minimize } from './minimize.js';
+import { exploreSplit } from './partition.js';
 import { replay, type World } from './runtime.js';
 import { sample } from './sample.js';
 import type { Counterexample } from './trace.js';
@@ -69,8 +70,16 @@ export function check<C>(s: Checkable<C>, opts: CheckOptions = {}): CheckResult 
   };
   const r =
     strategy === 'dfs'
-      ? explore(make, { reduction: 'dpor', ...common })
+      ? exploreSplit(make, { reduction: 'dpor', ...common })
       : sample(make, { strategy, seed: opts.seed ?? 1, depth: opts.depth, ...common });
+  return report(s, r, opts, t0);
+}
+
+/** The verdict of a finished search: the counterexample minimized and replayed, the
+ * observations replayed. Shared by check, the worker pool (--jobs) and merge (--shard). */
+export function report<C>(s: Checkable<C>, r: ExploreResult, opts: CheckOptions, t0 = Date.now()): CheckResult {
+  const make = () => s.build(s.config);
+  const strategy = opts.strategy ?? 'dfs';
   let trace: Counterexample | null = null;
   if (r.found) {
     opts.onProgress?.(r.executions, 'minimize');

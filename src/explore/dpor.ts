@@ -1,9 +1,9 @@
 /**
  * Exhaustive stateless exploration: depth-first over schedules, re-executing from the initial
- * state each time. With `reduction: 'dpor'` it is Flanagan–Godefroid dynamic partial-order
- * reduction (POPL 2005) with sleep sets: backtrack points come from pairs of dependent steps
- * not ordered by happens-before (vector clocks); dependency is overlap of footprints with at
- * least one write. Blocked threads take part through their pending effect, as in the paper.
+ * state each time. With `reduction: 'dpor'` it is dynamic partial-order reduction with sleep
+ * sets: races are found as in Flanagan–Godefroid (POPL 2005), pairs of dependent steps not
+ * ordered by happens-before (vector clocks), and reversed with source sets (Abdulla et al.,
+ * POPL 2014); dependency is overlap of footprints with at least one write. Blocked threads take part through their pending effect, as in the paper.
  * With `reduction: 'none'` every enabled thread is tried at every state (naive enumeration,
  * the reference the reduction is tested against), optionally under a preemption bound.
  */
@@ -204,8 +204,8 @@ class RunState {
   private readonly readsSince = new Map<number, number[]>();
   readonly history = new Map<number, Array<{ step: number; write: boolean }>>();
 
-  /** The clock of step d (thread p, footprint fp), recorded as done. */
-  record(nodes: Node[], d: number, p: number, fp: Footprint): number[] {
+  /** The clock thread p's next step (footprint fp) would get: after every dependent step. */
+  pending(nodes: Node[], p: number, fp: Footprint): number[] {
     const c = (this.clocks[p] ?? []).slice();
     for (const l of fp.r) {
       const w = this.lastWrite.get(l);
@@ -216,6 +216,12 @@ class RunState {
       if (w !== undefined) maxInto(c, nodes[w].clock);
       for (const r of this.readsSince.get(l) ?? []) maxInto(c, nodes[r].clock);
     }
+    return c;
+  }
+
+  /** The clock of step d (thread p, footprint fp), recorded as done. */
+  record(nodes: Node[], d: number, p: number, fp: Footprint): number[] {
+    const c = this.pending(nodes, p, fp);
     for (const l of fp.r) {
       let rs = this.readsSince.get(l);
       if (!rs) this.readsSince.set(l, (rs = []));
@@ -256,7 +262,14 @@ function maxInto(a: number[], b: number[]): void {
   for (let i = 0; i < b.length; i++) if ((b[i] ?? 0) > (a[i] ?? 0)) a[i] = b[i];
 }
 
-/** Flanagan–Godefroid: for each thread's next step, the last dependent step not before it. */
+/**
+ * For each thread's next step, the last dependent step not before it (Flanagan–Godefroid race
+ * detection); the race is reversed as source-set DPOR does (Abdulla et al., POPL 2014): unless
+ * the node already tries one, add an initial of v, the steps after the racing one that do not
+ * depend on it, followed by the next step. (Adding the thread itself, as FG's first choice
+ * does, is unsound with sleep sets: its step at that node may be asleep while v starts with
+ * another thread. Found by the property test of the split search.)
+ */
 function addBacktracks(nodes: Node[], fps: Map<number, Footprint>, st: RunState): void {
   for (const [p, fp] of fps) {
     const cp = st.clocks[p] ?? [];
@@ -277,9 +290,37 @@ function addBacktracks(nodes: Node[], fps: Map<number, Footprint>, st: RunState)
     for (const l of fp.w) scan(l, true);
     if (last < 0) continue;
     const nj = nodes[last];
-    if (nj.enabled.includes(p)) nj.backtrack.add(p);
+    const initials = initialsAfter(nodes, last, p, st.pending(nodes, p, fp));
+    if (initials.some((q) => nj.backtrack.has(q))) continue;
+    const q = initials.find((t) => nj.enabled.includes(t) && !nj.sleep.has(t)) ?? initials.find((t) => nj.enabled.includes(t));
+    if (q !== undefined) nj.backtrack.add(q);
     else for (const t of nj.enabled) nj.backtrack.add(t);
   }
+}
+
+/** Step m happens before the step with clock c. */
+function before(nodes: Node[], m: number, c: number[]): boolean {
+  const q = nodes[m].chosen;
+  return (c[q] ?? 0) >= nodes[m].clock[q];
+}
+
+/**
+ * The threads that can start v = (the steps after step i not after it in happens-before) then
+ * p's next step (clock cp): those whose first step in v has no predecessor in v.
+ */
+function initialsAfter(nodes: Node[], i: number, p: number, cp: number[]): number[] {
+  const v: number[] = [];
+  for (let j = i + 1; j < nodes.length; j++) if (!before(nodes, i, nodes[j].clock)) v.push(j);
+  const out: number[] = [];
+  const seen = new Set<number>();
+  for (const [x, j] of v.entries()) {
+    const q = nodes[j].chosen;
+    if (seen.has(q)) continue;
+    seen.add(q);
+    if (!v.slice(0, x).some((m) => before(nodes, m, nodes[j].clock))) out.push(q);
+  }
+  if (!seen.has(p) && !v.some((m) => before(nodes, m, cp))) out.push(p);
+  return out;
 }
 
 /** Move to the deepest node with an unexplored backtrack choice; false when exhausted. */

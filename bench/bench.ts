@@ -2,11 +2,14 @@
  * npm run bench [-- --json] [-- --quick]: per catalog row, executions, distinct Mazurkiewicz
  * traces and executionsPerTrace (explored executions, sleep-set-blocked ones included, per
  * distinct trace: 1.00 is optimal), wall time (median of runs), executions per second and peak
- * RSS; then sweeps of entries per table and of CPUs on the collapse question. Figures are
- * machine-dependent: compare ratios within one run.
+ * RSS; then sweeps of entries per table and of CPUs on the collapse question; then --jobs 1 vs
+ * 2 on the rows that take over a second (the CLI's worker pool, speedup as a ratio). Figures
+ * are machine-dependent: compare ratios within one run.
  */
-import { explore } from '../src/explore/dpor.js';
+import { exploreSplit as explore } from '../src/explore/partition.js';
+import { runJobs } from '../src/cli/run.js';
 import { replay, type World } from '../src/explore/runtime.js';
+import { availableParallelism } from 'node:os';
 import { CATALOG } from '../src/scenarios/catalog.js';
 import type { Scenario, ScenarioConfig } from '../src/scenarios/scenario.js';
 
@@ -116,7 +119,28 @@ function table(title: string, rows: Row[]): string {
   return [title, line(cols.map(([h]) => h)), ...rows.map((r) => line(cols.map(([, f]) => f(r))))].join('\n');
 }
 
-function main(): void {
+interface JobsRow {
+  id: string;
+  msJobs1: number;
+  msJobs2: number;
+  speedup: number;
+}
+
+/** Wall time of the CLI's check (worker pool, work items) with 1 and 2 workers, interleaved. */
+async function jobsSpeedup(id: string): Promise<JobsRow> {
+  const job = { origin: { catalog: id }, overrides: {} };
+  const t: Record<number, number[]> = { 1: [], 2: [] };
+  for (let i = 0; i < RUNS; i++)
+    for (const jobs of [1, 2]) {
+      const t0 = performance.now();
+      await runJobs([job], { check: {}, progress: false, jobs });
+      t[jobs].push(performance.now() - t0);
+    }
+  const [a, b] = [median(t[1]), median(t[2])];
+  return { id, msJobs1: Math.round(a), msJobs2: Math.round(b), speedup: Number((a / b).toFixed(2)) };
+}
+
+async function main(): Promise<void> {
   const catalog = CATALOG.map((s) => measure(s.id, s, s.config));
   const base = CATALOG.find((s) => s.id === 'collapse/arm64-pmd-recheck')!;
   const maxBits = quick ? 3 : 4;
@@ -129,7 +153,11 @@ function main(): void {
   const cpus: Row[] = [];
   const small = { bits: { pgd: 1, p4d: 0, pud: 0, pmd: 1, pte: 1 } };
   for (let n = 2; n <= 4; n++) cpus.push(measure(`cpus=${n}`, base, { ...base.config, cpus: n, geometry: small }, quick ? 3_000 : 120_000));
-  const out = { quick, runs: RUNS, node: process.version, catalog, sweeps: { entriesPerTable: entries, cpus } };
+  // rows over a second; --quick takes the two shortest of them
+  const slow = catalog.filter((r) => r.msMedian > 1000).sort((a, b) => a.msMedian - b.msMedian);
+  const jobs: JobsRow[] = [];
+  for (const r of quick ? slow.slice(0, 2) : slow) jobs.push(await jobsSpeedup(r.id));
+  const out = { quick, runs: RUNS, node: process.version, cores: availableParallelism(), catalog, sweeps: { entriesPerTable: entries, cpus }, jobs };
   if (json) console.log(JSON.stringify(out, null, 2));
   else
     console.log(
@@ -138,8 +166,10 @@ function main(): void {
         table(`\nsweep: entries per table (${base.id})`, entries),
         table(`\nsweep: CPUs (${base.id}, 2 entries per table; extra CPUs run GUP-fast too)`, cpus),
         '\n* a budget stopped this point: its figures cover part of the search',
+        `\n--jobs 1 vs 2 (${availableParallelism()} cores; rows over a second)`,
+        ...jobs.map((j) => `${j.id.padEnd(48)} ${String(j.msJobs1).padStart(7)} ms ${String(j.msJobs2).padStart(7)} ms  x${j.speedup.toFixed(2)}`),
       ].join('\n'),
     );
 }
 
-main();
+await main();

@@ -1,9 +1,9 @@
 /**
  * Exhaustive stateless exploration: depth-first over schedules, re-executing from the initial
- * state each time. With `reduction: 'dpor'` it is dynamic partial-order reduction with sleep
- * sets: races are found as in Flanagan–Godefroid (POPL 2005), pairs of dependent steps not
- * ordered by happens-before (vector clocks), and reversed with source sets (Abdulla et al.,
- * POPL 2014); dependency is overlap of footprints with at least one write. Blocked threads take part through their pending effect, as in the paper.
+ * state each time. With `reduction: 'dpor'` it is source-set dynamic partial-order reduction
+ * (Abdulla et al., POPL 2014) with sleep sets: races are pairs of dependent steps not ordered
+ * by happens-before (vector clocks, as in Flanagan–Godefroid, POPL 2005), checked against each
+ * thread's next step; dependency is overlap of footprints with at least one write. Blocked threads take part through their pending effect, as in the paper.
  * With `reduction: 'none'` every enabled thread is tried at every state (naive enumeration,
  * the reference the reduction is tested against), optionally under a preemption bound.
  */
@@ -263,38 +263,42 @@ function maxInto(a: number[], b: number[]): void {
 }
 
 /**
- * For each thread's next step, the last dependent step not before it (Flanagan–Godefroid race
- * detection); the race is reversed as source-set DPOR does (Abdulla et al., POPL 2014): unless
- * the node already tries one, add an initial of v, the steps after the racing one that do not
- * depend on it, followed by the next step. (Adding the thread itself, as FG's first choice
- * does, is unsound with sleep sets: its step at that node may be asleep while v starts with
- * another thread. Found by the property test of the split search.)
+ * Source-set DPOR (Abdulla et al., POPL 2014) on each thread's next step: its races are the
+ * executed steps it depends on that are not already before it (through its own thread) and not
+ * before another such step (the immediate races); each is reversed by adding, unless the node
+ * already tries one, an initial of v: the steps after the racing one that do not depend on it,
+ * followed by the next step.
+ *
+ * Two weaker rules were unsound with sleep sets, and the property tests found both: adding the
+ * racing thread itself (Flanagan–Godefroid's first choice: its step at that node may be asleep
+ * while v must start with another thread), and reversing only the last race of a step (the
+ * earlier one's reversal can need a node whose other choices are all asleep).
  */
 function addBacktracks(nodes: Node[], fps: Map<number, Footprint>, st: RunState): void {
   for (const [p, fp] of fps) {
     const cp = st.clocks[p] ?? [];
-    let last = -1;
+    const races = new Set<number>();
     const scan = (l: number, pWrites: boolean) => {
-      const h = st.history.get(l);
-      if (!h) return;
-      for (let i = h.length - 1; i >= 0 && h[i].step > last; i--) {
-        const { step, write } = h[i];
+      for (const { step, write } of st.history.get(l) ?? []) {
         const q = nodes[step].chosen;
         if (q === p || !(write || pWrites)) continue;
         if ((nodes[step].clock[q] ?? 0) <= (cp[q] ?? 0)) continue; // happens-before p's next step
-        last = step;
-        return;
+        races.add(step);
       }
     };
     for (const l of fp.r) scan(l, false);
     for (const l of fp.w) scan(l, true);
-    if (last < 0) continue;
-    const nj = nodes[last];
-    const initials = initialsAfter(nodes, last, p, st.pending(nodes, p, fp));
-    if (initials.some((q) => nj.backtrack.has(q))) continue;
-    const q = initials.find((t) => nj.enabled.includes(t) && !nj.sleep.has(t)) ?? initials.find((t) => nj.enabled.includes(t));
-    if (q !== undefined) nj.backtrack.add(q);
-    else for (const t of nj.enabled) nj.backtrack.add(t);
+    if (races.size === 0) continue;
+    const pending = st.pending(nodes, p, fp);
+    for (const e of races) {
+      if ([...races].some((e2) => e2 !== e && before(nodes, e, nodes[e2].clock))) continue; // not immediate
+      const nj = nodes[e];
+      const initials = initialsAfter(nodes, e, p, pending);
+      if (initials.some((q) => nj.backtrack.has(q))) continue;
+      const q = initials.find((t) => nj.enabled.includes(t) && !nj.sleep.has(t)) ?? initials.find((t) => nj.enabled.includes(t));
+      if (q !== undefined) nj.backtrack.add(q);
+      else for (const t of nj.enabled) nj.backtrack.add(t);
+    }
   }
 }
 

@@ -68,3 +68,23 @@ test('mmap-overlap/munmap-fault-no-detached-check: after munmap downgrades, the 
   assert.ok(hole >= 0 && hole < downgrade && downgrade < trylock && trylock < populate);
   assert.deepEqual(replay(s.build(s.config), t.schedule).violation, t.violation);
 });
+
+test('mmap-overlap/two-faults-empty-pmd: without pmd_install\'s recheck the second fault overwrites the first one\'s pte table, losing its page', () => {
+  const s = byId('two-faults-empty-pmd');
+  const r = check({ ...s, config: { ...s.config, mutations: ['pmd_install:pmd_none_recheck'] } });
+  assert.equal(r.verdict, 'violated');
+  const t = r.trace!;
+  assert.equal(t.violation.property, 'refcount');
+  const P = Number(/^leak: folio (\d+) has refcount 1 but only 0 mappings/.exec(t.violation.message)![1]);
+  const steps = t.steps;
+  const noneRead = (cpu: string) => steps.findIndex((x) => x.threadName === cpu && x.fn === 'do_anonymous_page' && x.op === 'load' && x.read === 0);
+  const populate = (cpu: string) => steps.findIndex((x) => x.threadName === cpu && x.fn === 'pmd_install' && x.op === 'store');
+  const mapped = steps.findIndex((x) => x.fn === 'do_anonymous_page' && x.op === 'store' && x.wrote !== undefined && Number(x.wrote) >>> 12 === P);
+  const first = populate('cpu0') < populate('cpu1') ? 'cpu0' : 'cpu1';
+  const second = first === 'cpu0' ? 'cpu1' : 'cpu0';
+  assert.ok(noneRead('cpu0') >= 0 && noneRead('cpu1') >= 0, 'both faults read the pmd as none');
+  assert.ok(noneRead(second) < populate(first), 'the second read it before the first populated it');
+  assert.ok(populate(first) < mapped && mapped < populate(second), 'the first fault maps its page into its table, then the second overwrites the pmd');
+  assert.equal(steps[mapped].threadName, first);
+  assert.deepEqual(replay(s.build({ ...s.config, mutations: ['pmd_install:pmd_none_recheck'] }), t.schedule).violation, t.violation);
+});

@@ -97,3 +97,24 @@ test('explain names the kernel functions of the rcu-free race and fits a commit 
     assert.ok(table.includes(fn), `table mentions ${fn}`);
   for (const line of table.split('\n')) assert.ok(line.length <= 72, `fits 72 columns: ${line}`);
 });
+
+test('rcu-free/pt-reclaim-fault: without the pmd recheck in pte_offset_map_lock the fault maps its page into the table MADV_DONTNEED freed', () => {
+  const s = byId('pt-reclaim-fault');
+  const config = { ...s.config, mutations: ['pte_offset_map_lock:pmd_recheck'] };
+  const r = check({ ...s, config });
+  assert.equal(r.verdict, 'violated');
+  const t = r.trace!;
+  assert.equal(t.violation.property, 'refcount');
+  const P = Number(/^leak: folio (\d+) has refcount 1 but only 0 mappings/.exec(t.violation.message)![1]);
+  const steps = t.steps;
+  const pmdRead = steps.findIndex((x) => x.threadName === 'cpu0' && x.fn === 'pte_offset_map_lock' && x.op === 'load' && x.read !== 0);
+  const table = Number(steps[pmdRead].read) >>> 12;
+  const clear = steps.findIndex((x) => x.threadName === 'cpu1' && x.fn === 'try_get_and_clear_pmd' && x.op === 'store' && x.wrote === 0);
+  const lock = steps.findIndex((x) => x.threadName === 'cpu0' && x.op === 'spin_lock' && x.target === `page ${table}->ptl`);
+  const map = steps.findIndex((x) => x.threadName === 'cpu0' && x.fn === 'do_anonymous_page' && x.op === 'store' && Number(x.wrote) >>> 12 === P);
+  const free = steps.findIndex((x) => x.op === 'free' && x.target.includes(`frame ${table}`));
+  assert.ok(pmdRead >= 0 && pmdRead < clear, 'the fault read the pmd before madvise cleared it');
+  assert.ok(clear < lock && lock < map, 'it takes the pte lock of the detached table and maps its page there');
+  assert.ok(map < free, 'then the RCU callback frees the table, with the page still mapped in it');
+  assert.deepEqual(replay(s.build(config), t.schedule).violation, t.violation);
+});

@@ -11,6 +11,8 @@ export interface Patch {
   release: string;
   /** What turning it on changes in the model. */
   effect: string;
+  /** A feature, not a fix: the mutation check (tools/mutants.ts) does not revert it. */
+  feature?: true;
 }
 
 export const PATCHES: Record<string, Patch> = {
@@ -109,6 +111,17 @@ export const PATCHES: Record<string, Patch> = {
     title: 'mm/mmap: fix race in mmap_region() with ftruncate()',
     release: 'v6.12',
     effect: '__mmap_region clears the old ptes and frees page tables (vms_clean_up_area) before storing the new vma, not in vms_complete_munmap_vmas after it',
+  },
+  'pt-reclaim': {
+    name: 'pt-reclaim',
+    commit: '6375e95f381e',
+    title: 'mm: pgtable: reclaim empty PTE page in madvise(MADV_DONTNEED)',
+    release: 'v6.14',
+    effect:
+      'CONFIG_PT_RECLAIM: MADV_DONTNEED over a whole PMD range clears the pmd and frees the emptied pte table (zap_pte_range: ' +
+      'try_get_and_clear_pmd / try_to_free_pte, free_pte), under mmap_lock for read only; on arch profiles that free tables ' +
+      'through RCU (PT_RECLAIM selects MMU_GATHER_RCU_TABLE_FREE; x86-64 is the one ARCH_SUPPORTS_PT_RECLAIM at v6.14, 4817f70c25b6)',
+    feature: true,
   },
 };
 

@@ -20,12 +20,15 @@ import { z } from 'zod';
 import { vmaTreeOf } from './builtins.js';
 import { Address, ArgError, definePath, hexs } from './paths.js';
 
-function builder(reader: 'gup' | 'fault', writer: 'map-fixed' | 'munmap' = 'map-fixed') {
+type Writer = 'map-fixed' | 'munmap' | 'fault';
+
+function builder(reader: 'gup' | 'fault', writer: Writer = 'map-fixed') {
   return (config: ScenarioConfig) => {
     const k = bootFor(config, { cpus: 2, mmCpus: [0, 1] });
     const start = k.machine.geometry.size(2);
     mapAnonSmall(k, 0, 1);
-    mapAnonSmall(k, start, 1);
+    // two faults: A has no page yet, so its pmd is none (the pmd table is kept by the vma below)
+    if (writer !== 'fault') mapAnonSmall(k, start, 1);
     const t = initVmaTree(k, [
       { name: 'below', start: 0, end: PAGE_SIZE, mapped: true },
       { name: 'A', start, end: start + PAGE_SIZE, mapped: true },
@@ -36,7 +39,12 @@ function builder(reader: 'gup' | 'fault', writer: 'map-fixed' | 'munmap' = 'map-
       : (c: Ctx): Program<unknown> => do_user_addr_fault(c, start);
     return makeWorld(k, [
       { name: 'cpu0', cpu: 0, run: cpu0 },
-      { name: 'cpu1', cpu: 1, run: (c) => (writer === 'munmap' ? __vm_munmap(c, start, PAGE_SIZE) : mmap_fixed(c, start, PAGE_SIZE, B)) },
+      {
+        name: 'cpu1',
+        cpu: 1,
+        run: (c) =>
+          writer === 'munmap' ? __vm_munmap(c, start, PAGE_SIZE) : writer === 'fault' ? do_user_addr_fault(c, start) : mmap_fixed(c, start, PAGE_SIZE, B),
+      },
     ]);
   };
 }
@@ -46,8 +54,10 @@ const Q_FAULT = 'Can a page fault through lock_vma_under_rcu re-instantiate page
 
 const Q_MUNMAP = 'Can a page fault through lock_vma_under_rcu re-instantiate page tables in a range munmap is removing (after it downgraded mmap_lock)?';
 
-function row(variant: string, reader: 'gup' | 'fault', expect: Scenario['expect'], source: string, config: ScenarioConfig, writer: 'map-fixed' | 'munmap' = 'map-fixed'): Scenario {
-  const question = writer === 'munmap' ? Q_MUNMAP : reader === 'gup' ? Q_GUP : Q_FAULT;
+const Q_TWO_FAULTS = 'Two threads fault on the same address under an empty pmd: can both install a pte table, losing the first with the page it mapped?';
+
+function row(variant: string, reader: 'gup' | 'fault', expect: Scenario['expect'], source: string, config: ScenarioConfig, writer: Writer = 'map-fixed'): Scenario {
+  const question = writer === 'fault' ? Q_TWO_FAULTS : writer === 'munmap' ? Q_MUNMAP : reader === 'gup' ? Q_GUP : Q_FAULT;
   return { id: `mmap-overlap/${variant}`, family: 'mmap-overlap', variant, question, expect, source, config, build: builder(reader, writer) };
 }
 
@@ -75,6 +85,9 @@ export const mmapOverlap: Scenario[] = [
   row('munmap-fault-detached-check', 'fault', 'verified',
     'lock_vma_under_rcu retries a detached vma; the retry finds the hole and the fault falls back to mmap_lock (read, shared with the downgraded munmap) and finds no vma',
     { arch: 'arm64', kernel: 'v6.12', patches: [] }, 'munmap'),
+  row('two-faults-empty-pmd', 'fault', 'verified',
+    'pmd_install (03c4f20454e0, v5.16, from __pte_alloc): "Has another populated it ?" — pmd_none is rechecked under the pmd lock and the loser frees its pte table (the recheck is as old as the lock dropped around the allocation: v2.6.12 pte_alloc_map already re-checked the pmd after allocating)',
+    { arch: 'arm64', kernel: 'v6.12', patches: [] }, 'fault'),
 ];
 
 // Registry entries (scenario files and the typed API): see src/scenarios/paths.ts.

@@ -7,10 +7,11 @@
  * pte table; a vma below keeps the upper tables), and afterwards the allocator hands the freed
  * frames out again (LIFO): first a data page for another owner, then a pte table for another mm.
  */
-import { mapAnonSmall } from '../kernel/boot.js';
+import { entryFor, mapAnonSmall } from '../kernel/boot.js';
 import { type Ctx, kfunc } from '../kernel/kernel.js';
 import { FOLL_PIN, FOLL_WRITE, gup_fast_fallback } from '../kernel/mm/gup.js';
-import { __vm_munmap } from '../kernel/mm/mmap.js';
+import { madvise_dontneed_vma } from '../kernel/mm/madvise.js';
+import { __vm_munmap, do_user_addr_fault } from '../kernel/mm/mmap.js';
 import { alloc_pages } from '../kernel/mm/page_alloc.js';
 import { failTableBatchAlloc } from '../kernel/mm/mmu_gather.js';
 import { initVmaTree } from '../kernel/mm/vma_tree.js';
@@ -56,6 +57,33 @@ function row(variant: string, expect: Scenario['expect'], source: string, config
   return { id: `rcu-free/${variant}`, family: 'rcu-free', variant, question: QUESTION, expect, source, config, build: builder(batchAllocFails) };
 }
 
+const Q_PT_RECLAIM =
+  'MADV_DONTNEED frees an emptied pte table under mmap_lock for read: can a page fault that read the pmd before it was cleared map a page into the freed table?';
+
+/**
+ * Empty pte table reclaim (6375e95f381e, v6.14) vs a page fault. The vma A covers its whole PMD
+ * range, with one page mapped (so the pte table exists; a vma below keeps the upper tables). CPU 0
+ * takes a write fault on the second page of A (per-VMA lock); CPU 1, in the same process, runs
+ * madvise(A, PMD_SIZE, MADV_DONTNEED), which zaps the page, clears the pmd and frees the table
+ * through RCU. Both hold only read locks (vma lock / mmap_lock), so nothing but the pmd recheck in
+ * pte_offset_map_lock keeps the fault from mapping its page into the table being freed.
+ */
+export function buildPtReclaim(config: ScenarioConfig) {
+  const k = bootFor(config, { cpus: 2, mmCpus: [0, 1] });
+  const start = k.machine.geometry.size(2); // the second PMD range
+  const pmdSize = k.machine.geometry.size(1) * k.machine.geometry.entries(1);
+  mapAnonSmall(k, 0, 1);
+  entryFor(k, start, PTE); // an empty pte table under A (an earlier MADV_DONTNEED of a v6.13 kernel left it)
+  initVmaTree(k, [
+    { name: 'below', start: 0, end: PAGE_SIZE, mapped: true },
+    { name: 'A', start, end: start + pmdSize, mapped: true },
+  ]);
+  return makeWorld(k, [
+    { name: 'cpu0', cpu: 0, run: (c) => do_user_addr_fault(c, start) },
+    { name: 'cpu1', cpu: 1, run: (c) => madvise_dontneed_vma(c, start, pmdSize) },
+  ]);
+}
+
 export const rcuFree: Scenario[] = [
   row('arm64-no-rcu-table-free', 'violated',
     'Jason Gunthorpe 2023: without an IPI to wait for, IRQs off does not hold off the free; hence arm64 selects MMU_GATHER_RCU_TABLE_FREE',
@@ -72,6 +100,18 @@ export const rcuFree: Scenario[] = [
   row('arm64-batch-alloc-fails', 'verified',
     'mm/mmu_gather.c tlb_remove_table_one: when the batch page cannot be allocated, tlb_remove_table_sync_one (an IPI, waited for) before the immediate free',
     { arch: 'arm64', kernel: 'v6.12', patches: [] }, true),
+  {
+    id: 'rcu-free/pt-reclaim-fault',
+    family: 'rcu-free',
+    variant: 'pt-reclaim-fault',
+    question: Q_PT_RECLAIM,
+    expect: 'verified',
+    source:
+      '__pte_offset_map_lock rechecks the pmd under the pte lock and retries if it changed (0d940a9b270b, "mm/pgtable: allow pte_offset_map[_lock]() to fail", v6.5, ' +
+      'Hugh Dickins); PT_RECLAIM (6375e95f381e, v6.14) relies on it to clear the pmd of an emptied table under mmap_lock for read',
+    config: { arch: 'x86-64-rcu', kernel: 'v6.14', patches: [] },
+    build: buildPtReclaim,
+  },
 ];
 
 // Registry entries (scenario files and the typed API): see src/scenarios/paths.ts.

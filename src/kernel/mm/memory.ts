@@ -19,6 +19,16 @@
  *    not modeled (the scenarios keep the upper tables: a vma below the range holds them);
  *    alloc_anon_folio is order 0; folio_add_lru_vma, memcg charge, mm counters are not modeled;
  *  - ghost: the pte table a fault installs is recorded with the vma it faulted on (oracle 5).
+ *
+ * Empty pte table reclaim (mm/pt_reclaim.c, 6375e95f381e, v6.14; 'pt-reclaim'): MADV_DONTNEED
+ * passes zap_details.reclaim_pt, and zap_pte_range, after zapping a whole PMD range, clears the
+ * pmd (try_get_and_clear_pmd: trylock of the pmd lock, else try_to_free_pte) and frees the table
+ * (free_pte -> pte_free_tlb). Modeled in its v6.15+ form (direct_reclaim starts true and is
+ * dropped on need_resched / force_break, neither of which happens here: no rescheduling, the
+ * batch never fills); do_zap_pte_range never skips an entry (any_skipped false: no uffd
+ * markers, no swap entries); mm_dec_nr_ptes and the rss counters are not modeled. CONFIG_PT_RECLAIM
+ * selects MMU_GATHER_RCU_TABLE_FREE, so the reclaim is done only on arch profiles whose tables are
+ * freed through RCU (x86-64 was the only ARCH_SUPPORTS_PT_RECLAIM at v6.14).
  */
 import { LoopBound, type Program } from '../../machine/effects.js';
 import { PAGE_SIZE, PMD, PTE, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, mkEntry } from '../../machine/mmu.js';
@@ -26,7 +36,7 @@ import { guarded } from '../guards.js';
 import { BUG_ON, type Ctx, kfunc, note } from '../kernel.js';
 import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
 import { folio_ref_sub_and_test } from '../sync/refcount.js';
-import { spin_lock, spin_unlock } from '../sync/spinlock.js';
+import { spin_lock, spin_trylock, spin_unlock } from '../sync/spinlock.js';
 import { type MmuGather, tlb_adjust_range, tlb_finish_mmu, tlb_gather_mmu, tlb_remove_page, tlb_remove_table } from './mmu_gather.js';
 import { PG_lru, PG_uptodate } from './mm_types.js';
 import { alloc_pages, free_frozen_pages } from './page_alloc.js';
@@ -65,6 +75,12 @@ function nextLevel(k: Ctx, level: number): number {
 }
 const ptlOf = (k: Ctx, frame: number): number => k.kernel.memmap.field(frame, 'ptl');
 const LEVEL_FN = ['', 'pte', 'pmd', 'pud', 'p4d', 'pgd'];
+const pmdSize = (k: Ctx): number => k.kernel.machine.geometry.size(PMD + 1) / k.kernel.machine.geometry.entries(PMD);
+
+/** struct zap_details, the one field the model reads. */
+export interface ZapDetails {
+  reclaim_pt: boolean;
+}
 
 // ---------------------------------------------------------------------------------- zap
 
@@ -96,9 +112,75 @@ function* pte_unmap_unlock(ptl: number): Program<void> {
   yield* rcu_read_unlock();
 }
 
+/** pte_free_tlb: tlb_flush_pmd_range, freed_tables, __pte_free_tlb -> tlb_remove_ptdesc. */
+function* pte_free_tlb(k: Ctx, tlb: MmuGather, token: number, addr: number): Program<void> {
+  tlb_adjust_range(tlb, addr, PAGE_SIZE);
+  tlb.freed_tables = true;
+  yield* tlb_remove_table(k, tlb, token);
+}
+
+/** reclaim_pt_is_enabled (mm/pt_reclaim.c): the caller asked for it and the range is a whole
+ * PMD range; CONFIG_PT_RECLAIM ('pt-reclaim', which selects MMU_GATHER_RCU_TABLE_FREE). */
+function reclaim_pt_is_enabled(k: Ctx, start: number, end: number, details?: ZapDetails): boolean {
+  return k.kernel.has('pt-reclaim') && k.arch.rcuTableFree && !!details?.reclaim_pt && end - start >= pmdSize(k);
+}
+
+/** try_get_and_clear_pmd (mm/pt_reclaim.c, v6.14): under the pte lock, trylock the pmd lock,
+ * read and clear the pmd. Returns the pmd value, or null when the trylock failed. */
+const try_get_and_clear_pmd = kfunc('try_get_and_clear_pmd', function* (k: Ctx, pmdp: TablePtr): Program<number | null> {
+  const pml = ptlOf(k, pmdp.frame); // pmd_lockptr: split pmd ptlock
+  if (!(yield* spin_trylock(pml))) return null;
+  const pmdval = yield* pmdp_get_lockless(k, pmdp);
+  yield* clear_entry(k, pmdp); // pmd_clear
+  yield* spin_unlock(pml);
+  return pmdval;
+});
+
+/** free_pte (mm/pt_reclaim.c): pte_free_tlb of the table the cleared pmd pointed to. */
+const free_pte = kfunc('free_pte', function* (k: Ctx, addr: number, tlb: MmuGather, pmdval: number): Program<void> {
+  yield* pte_free_tlb(k, tlb, pte_pfn(pmdval), addr); // pmd_pgtable(pmdval)
+  // mm_dec_nr_ptes: not modeled
+});
+
+/** try_to_free_pte (mm/pt_reclaim.c): the slow path: under the pmd lock and the pte lock, free the
+ * table only if every pte is still none. */
+const try_to_free_pte = kfunc('try_to_free_pte', function* (k: Ctx, pmdp: TablePtr, addr: number, tlb: MmuGather): Program<void> {
+  const pml = ptlOf(k, pmdp.frame);
+  yield* spin_lock(pml); // pmd_lock
+  // pte_offset_map_rw_nolock: __pte_offset_map (rcu_read_lock, pmdp_get_lockless), pte_lockptr
+  yield* rcu_read_lock();
+  const pmdval = yield* pmdp_get_lockless(k, pmdp);
+  if (pmd_none(pmdval) || !pte_present(pmdval)) {
+    yield* rcu_read_unlock();
+    yield* spin_unlock(pml); // out_ptl: no start_pte; ptl != pml
+    return;
+  }
+  const start = offset_lockless(k, PTE, pmdval, addr) as TablePtr;
+  const ptl = ptlOf(k, start.frame);
+  yield* spin_lock(ptl); // spin_lock_nested (ptl != pml: split ptlocks)
+  let pte = start;
+  for (let i = 0; i < k.kernel.machine.geometry.entries(PTE); i++) {
+    if (!pte_none(yield* ptep_get(k, pte))) {
+      yield* pte_unmap_unlock(ptl); // out_ptl
+      yield* spin_unlock(pml);
+      return;
+    }
+    pte = nextEntry(pte);
+  }
+  yield* rcu_read_unlock(); // pte_unmap
+  yield* clear_entry(k, pmdp); // pmd_clear
+  yield* spin_unlock(ptl);
+  yield* spin_unlock(pml);
+  yield* free_pte(k, addr, tlb, pmdval);
+});
+
 const zap_pte_range = kfunc(
   'zap_pte_range',
-  function* (k: Ctx, tlb: MmuGather, pmdp: EntryPtr, addr: number, end: number): Program<void> {
+  function* (k: Ctx, tlb: MmuGather, pmdp: EntryPtr, addr: number, end: number, details?: ZapDetails): Program<void> {
+    const start = addr;
+    const can_reclaim_pt = reclaim_pt_is_enabled(k, start, end, details);
+    let direct_reclaim = true;
+    let pmdval = 0;
     const m = yield* pte_offset_map_lock(k, pmdp, addr);
     if (!m) return;
     let pte = m.ptep;
@@ -117,20 +199,30 @@ const zap_pte_range = kfunc(
       pte = nextEntry(pte);
       addr += PAGE_SIZE;
     } while (addr !== end);
+    // "Fast path: try to hold the pmd lock and unmap the PTE page."
+    if (can_reclaim_pt && direct_reclaim && addr === end) {
+      const v = yield* try_get_and_clear_pmd(k, pmdp as TablePtr);
+      direct_reclaim = v !== null;
+      if (v !== null) pmdval = v;
+    }
     yield* pte_unmap_unlock(m.ptl);
+    if (can_reclaim_pt) {
+      if (direct_reclaim) yield* free_pte(k, start, tlb, pmdval);
+      else yield* try_to_free_pte(k, pmdp as TablePtr, start, tlb);
+    }
   },
 );
 
 /** zap_pmd_range / zap_pud_range / zap_p4d_range, one body: read each entry, skip none. */
-function* zap_level(k: Ctx, tlb: MmuGather, level: number, parentVal: number, addr: number, end: number): Program<void> {
+function* zap_level(k: Ctx, tlb: MmuGather, level: number, parentVal: number, addr: number, end: number, details?: ZapDetails): Program<void> {
   let p = offset_lockless(k, level, parentVal, addr);
   do {
     const next = addr_end(k, level, addr, end);
     const v = yield* READ_ONCE(k, p);
     if (v !== 0) {
       BUG_ON(!pte_present(v), `non-present ${LEVEL_FN[level]} in zap (not modeled)`);
-      if (level === PMD) yield* zap_pte_range(k, tlb, p, addr, next);
-      else yield* zap_level(k, tlb, nextLevel(k, level), v, addr, next);
+      if (level === PMD) yield* zap_pte_range(k, tlb, p, addr, next, details);
+      else yield* zap_level(k, tlb, nextLevel(k, level), v, addr, next, details);
     }
     if (p.kind === 'table') p = nextEntry(p);
     addr = next;
@@ -138,12 +230,12 @@ function* zap_level(k: Ctx, tlb: MmuGather, level: number, parentVal: number, ad
 }
 
 /** unmap_page_range (unmap_vmas -> unmap_single_vma for each vma): walk the pgd. */
-const unmap_page_range = kfunc('unmap_page_range', function* (k: Ctx, tlb: MmuGather, addr: number, end: number): Program<void> {
+const unmap_page_range = kfunc('unmap_page_range', function* (k: Ctx, tlb: MmuGather, addr: number, end: number, details?: ZapDetails): Program<void> {
   let pgdp = pgd_offset(k, addr);
   do {
     const next = addr_end(k, 5, addr, end);
     const pgd = yield* READ_ONCE(k, pgdp);
-    if (pgd !== 0) yield* zap_level(k, tlb, nextLevel(k, 5), pgd, addr, next);
+    if (pgd !== 0) yield* zap_level(k, tlb, nextLevel(k, 5), pgd, addr, next, details);
     pgdp = nextEntry(pgdp);
     addr = next;
   } while (addr !== end);
@@ -161,13 +253,14 @@ export const unmap_vmas = kfunc('unmap_vmas', function* (k: Ctx, tlb: MmuGather,
 /**
  * zap_page_range_single (MADV_DONTNEED: madvise_dontneed_single_vma) on [start, start + size)
  * of one vma: tlb_gather_mmu, unmap_single_vma -> unmap_page_range, tlb_finish_mmu. The
- * caller's mmap_lock (read) or per-VMA lock and the mmu notifiers are not modeled. Ghost: a
- * user-initiated unmap of the range (oracle 1).
+ * caller's mmap_lock (read) or per-VMA lock and the mmu notifiers are not modeled (see
+ * madvise_dontneed_vma for the caller that takes mmap_lock). Ghost: a user-initiated unmap of
+ * the range (oracle 1).
  */
-export const zap_page_range_single = kfunc('zap_page_range_single', function* (k: Ctx, start: number, size: number): Program<void> {
+export const zap_page_range_single = kfunc('zap_page_range_single', function* (k: Ctx, start: number, size: number, details?: ZapDetails): Program<void> {
   k.kernel.ghost.userUnmaps.push({ start, end: start + size });
   const tlb = yield* tlb_gather_mmu(k);
-  yield* unmap_page_range(k, tlb, start, start + size);
+  yield* unmap_page_range(k, tlb, start, start + size, details);
   yield* tlb_finish_mmu(k, tlb);
 });
 
@@ -177,10 +270,7 @@ export const zap_page_range_single = kfunc('zap_page_range_single', function* (k
 const free_pte_range = kfunc('free_pte_range', function* (k: Ctx, tlb: MmuGather, pmdp: TablePtr, addr: number): Program<void> {
   const token = pte_pfn(yield* READ_ONCE(k, pmdp)); // pmd_pgtable(*pmd)
   yield* clear_entry(k, pmdp); // pmd_clear (x86-32 PAE: low word, smp_wmb, high word)
-  // pte_free_tlb: tlb_flush_pmd_range, freed_tables, __pte_free_tlb -> tlb_remove_ptdesc
-  tlb_adjust_range(tlb, addr, PAGE_SIZE);
-  tlb.freed_tables = true;
-  yield* tlb_remove_table(k, tlb, token);
+  yield* pte_free_tlb(k, tlb, token, addr);
 });
 
 /** The ceiling arithmetic of free_pgd_range & co. (unsigned: a ceiling of 0 is the top). */
@@ -230,7 +320,7 @@ function* free_level(
 export const free_pgd_range = kfunc(
   'free_pgd_range',
   function* (k: Ctx, tlb: MmuGather, addr: number, end: number, floor: number, ceiling: number): Program<void> {
-    const PMD_SIZE = k.kernel.machine.geometry.size(PMD + 1) / k.kernel.machine.geometry.entries(PMD);
+    const PMD_SIZE = pmdSize(k);
     addr = Math.floor(addr / PMD_SIZE) * PMD_SIZE;
     if (addr < floor) addr += PMD_SIZE;
     if (ceiling) {

@@ -669,19 +669,29 @@ function propertyOf(out: string): string | null {
   return null;
 }
 
+export interface SpinOptions {
+  /** keep the temp dir (model.pml, pan.c, the trail) */
+  keep?: boolean;
+  /** compile pan with -DNOREDUCE (no partial-order reduction) */
+  noreduce?: boolean;
+  /** gcc optimization level instead of -O2 (the test uses -O0: pan.c compiles in a tenth of the time) */
+  opt?: string;
+}
+
 function run(cmd: string, args: string[], cwd: string): void {
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stdout ?? ''}${r.stderr ?? ''}`);
 }
 
-export function runSpin(src: string, opts: { keep?: boolean; generateMs?: number; noreduce?: boolean } = {}): SpinResult & { dir: string } {
+export function runSpin(src: string, opts: SpinOptions & { generateMs?: number } = {}): SpinResult & { dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'mmrace-spin-'));
   try {
     const t0 = performance.now();
     writeFileSync(join(dir, 'model.pml'), src);
     run(SPIN, [...SPIN_FLAGS.spin, 'model.pml'], dir);
     const t1 = performance.now();
-    const gcc = [...SPIN_FLAGS.gcc, ...(opts.noreduce ? ['-DNOREDUCE'] : []), '-o', 'pan', 'pan.c'];
+    const cc = opts.opt ? SPIN_FLAGS.gcc.map((f) => (/^-O/.test(f) ? opts.opt! : f)) : SPIN_FLAGS.gcc;
+    const gcc = [...cc, ...(opts.noreduce ? ['-DNOREDUCE'] : []), '-o', 'pan', 'pan.c'];
     run('gcc', gcc, dir);
     const t2 = performance.now();
     const r = spawnSync('./pan', SPIN_FLAGS.pan, { cwd: dir, encoding: 'utf8' });
@@ -714,7 +724,7 @@ export function runSpin(src: string, opts: { keep?: boolean; generateMs?: number
 }
 
 /** Generate (timed) and verify one catalog row with spin. */
-export function spinRow(s: Scenario, opts: { keep?: boolean; noreduce?: boolean } = {}) {
+export function spinRow(s: Scenario, opts: SpinOptions = {}) {
   const t0 = performance.now();
   const src = promela(togglesFor(s), layoutFor(s), s.id);
   const generateMs = performance.now() - t0;

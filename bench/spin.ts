@@ -150,6 +150,12 @@ export function layoutFor(s: Scenario): Layout {
   };
 }
 
+export interface GranularityOptions {
+  countSteps?: boolean;
+  /** (CPU 0 task steps, CPU 1 steps, CPU 0 IRQ steps, page GUP returned or -1, 1 if the collapse installed the huge pmd) */
+  allowed?: number[][];
+}
+
 /** Unique labels for generated code. */
 class Labels {
   private n = 0;
@@ -164,7 +170,12 @@ class Labels {
  * steps are guarded by `!in_irq0`: while the IPI handler runs on CPU 0 its task does not.
  * Branches on local values sit between steps (spin treats them as local, 'safe' transitions).
  */
-export function promela(t: Toggles, L: Layout, title = ''): string {
+export function promela(t: Toggles, L: Layout, title = '', opts: GranularityOptions = {}): string {
+  // countSteps (for the granularity test): per-thread step counters incremented inside every
+  // step, printed by the oracle process; with `allowed`, they are state variables and the final
+  // check asserts, instead of the oracles, that the counts and the outcome are those of one of
+  // the given mmrace executions
+  const count = (c: string) => (opts.countSteps ? `; ${c}++` : '');
   const NF = L.frames;
   const NB = 1 << L.thpOrder;
   const lab = new Labels();
@@ -249,11 +260,12 @@ export function promela(t: Toggles, L: Layout, title = ''): string {
     '/* scratch of the final check (inside one d_step; hidden: not part of the state) */',
     'hidden short held[NF];',
     'hidden byte k;',
+    ...(opts.countSteps ? [`${opts.allowed ? '' : 'hidden '}short steps0, steps1, steps2; /* steps per thread (CPU 0 task, CPU 1, CPU 0 IRQ) */`] : []),
     '',
   );
 
   // ---- CPU 0: pin_user_pages_fast(addr, 1, FOLL_PIN | FOLL_WRITE) ----
-  const A: W = (b) => `atomic { !in_irq0 -> ${b} }`;
+  const A: W = (b) => `atomic { !in_irq0 -> ${b}${count('steps0')} }`;
   /** try_grab_folio_fast(page, 1, FOLL_PIN): try_get_folio, then the pin. On failure: goto fail. */
   const tryGrab = (fail: string): string[] => {
     const retry = lab.next('try_get_folio');
@@ -379,7 +391,7 @@ export function promela(t: Toggles, L: Layout, title = ''): string {
   );
 
   // ---- CPU 1: khugepaged's collapse_huge_page of the range ----
-  const B: W = (b) => `atomic { ${b} }`;
+  const B: W = (b) => `atomic { ${b}${count('steps1')} }`;
   const done = '; khp_done = 1';
   /** mm_find_pmd + check_pmd_state: three loads; on failure goto fail */
   const findPmd = (fail: string): string[] => [
@@ -551,15 +563,15 @@ export function promela(t: Toggles, L: Layout, title = ''): string {
       '  do',
       ...(t.flush === 'ipi'
         ? [
-            '  :: atomic { ipi_queued == FLUSH_TLB_FUNC && irq_on0 && !in_irq0 -> ipi_queued = 0; in_irq0 = 1 } /* irq_enter */',
-            '     tlb0_flushed = 1; /* flush_tlb_func: tlb_flush_local */',
-            '     atomic { in_irq0 = 0; ipi_pending = 0 } /* irq_exit */',
+            `  :: atomic { ipi_queued == FLUSH_TLB_FUNC && irq_on0 && !in_irq0 -> ipi_queued = 0; in_irq0 = 1${count('steps2')} } /* irq_enter */`,
+            `     atomic { tlb0_flushed = 1${count('steps2')} } /* flush_tlb_func: tlb_flush_local */`,
+            `     atomic { in_irq0 = 0; ipi_pending = 0${count('steps2')} } /* irq_exit */`,
           ]
         : []),
       ...(t.syncIpi
         ? [
-            '  :: atomic { ipi_queued == DO_NOTHING && irq_on0 && !in_irq0 -> ipi_queued = 0; in_irq0 = 1 } /* irq_enter */',
-            '     atomic { in_irq0 = 0; ipi_pending = 0 } /* irq_exit (do_nothing) */',
+            `  :: atomic { ipi_queued == DO_NOTHING && irq_on0 && !in_irq0 -> ipi_queued = 0; in_irq0 = 1${count('steps2')} } /* irq_enter */`,
+            `     atomic { in_irq0 = 0; ipi_pending = 0${count('steps2')} } /* irq_exit (do_nothing) */`,
           ]
         : []),
       '  od',
@@ -572,9 +584,18 @@ export function promela(t: Toggles, L: Layout, title = ''): string {
   emit(
     'active proctype oracles() {',
     '  short now, gup_refs;',
-    '  bit no_stale_reference = 1, refcount_balanced = 1;',
+    '  bit no_stale_reference = 1, refcount_balanced = 1, step_counts_match;',
     '  (gup_done && khp_done);',
-    '  d_step { if :: !cut ->',
+    ...(opts.countSteps ? ['  printf("STEPS %d %d %d %d %d\\n", steps0, steps1, steps2, gup_page, LEAF(pmd1));'] : []),
+    ...(opts.allowed
+      ? [
+          '  d_step {',
+          `    step_counts_match = (${opts.allowed.map(([a, b, c, p, ok]) => `(steps0 == ${a} && steps1 == ${b} && steps2 == ${c} && gup_page == ${p} && LEAF(pmd1) == ${ok})`).join(' || ')});`,
+          '    assert(step_counts_match)',
+          '  }',
+          '}',
+        ]
+      : [    '  d_step { if :: !cut ->',
     `    /* translate(${'0x' + L.addr.toString(16)}) */`,
     `    now = (!PRESENT(pmd1) -> -1 : (LEAF(pmd1) -> PFN(pmd1) + ${subidx} : (PRESENT(${ptePtr}) -> PFN(${ptePtr}) : -1)));`,
     '    /* oracle 1: the page GUP returned is still the page mapped there, and was not freed and reused since */',
@@ -601,6 +622,7 @@ export function promela(t: Toggles, L: Layout, title = ''): string {
     '  :: else -> skip fi',
     '  }',
     '}',
+        ]),
     '',
   );
 

@@ -15,6 +15,8 @@ export interface RunOptions {
   /** true: always; false: never; undefined: on a TTY, not under --json */
   progress?: boolean;
   json?: boolean;
+  /** where the bar and the interrupt notice go (default: process.stderr) */
+  stream?: NodeJS.WritableStream;
 }
 
 export interface RunOutcome {
@@ -32,7 +34,8 @@ export function runJobs(jobs: Job[], opts: RunOptions): Promise<RunOutcome> {
   const stop = new Int32Array(flag);
   const data: WorkerData = { jobs, options: opts.check, flag };
   const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: data });
-  const showBar = opts.progress ?? (!opts.json && process.stderr.isTTY === true);
+  const stream = opts.stream ?? process.stderr;
+  const showBar = opts.progress ?? (!opts.json && (stream as { isTTY?: boolean }).isTTY === true);
   const t0 = Date.now();
   let bar: cliProgress.SingleBar | null = null;
   const results: RunOutcome['results'] = [];
@@ -43,7 +46,7 @@ export function runJobs(jobs: Job[], opts: RunOptions): Promise<RunOutcome> {
     Atomics.store(stop, 0, 1);
     bar?.stop();
     bar = null;
-    process.stderr.write('\nmmrace: interrupted; stopping after the current execution (Ctrl-C again to quit at once)\n');
+    stream.write('\nmmrace: interrupted; stopping after the current execution (Ctrl-C again to quit at once)\n');
   };
   process.on('SIGINT', onSigint);
   const total = opts.check.maxExecutions ?? 0;
@@ -64,7 +67,7 @@ export function runJobs(jobs: Job[], opts: RunOptions): Promise<RunOutcome> {
               format: total
                 ? '{id} {bar} {value}/{total} executions | {rate}/s | {elapsed} s | {phase}'
                 : '{id} {value} executions | {rate}/s | {elapsed} s | {phase}',
-              stream: process.stderr,
+              stream: stream as NodeJS.WriteStream,
               noTTYOutput: true,
               notTTYSchedule: 500,
               hideCursor: false,

@@ -169,7 +169,8 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
     .configureOutput({
       writeOut: (str) => void io.stdout.write(str),
       writeErr: (str) => void io.stderr.write(str),
-      outputError: (str, write) => write(str.replace(/^error: /, 'mmrace: ')),
+      // one line: commander's '(Did you mean --x?)' goes on the same line
+    outputError: (str, write) => write(`${str.replace(/^error: /, 'mmrace: ').trimEnd().replace(/\n\(Did you mean (.*)\?\)$/, ' (did you mean $1?)').replace(/\n/g, ' ')}\n`),
     });
 
   program

@@ -7,6 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import cliProgress from 'cli-progress';
 import type { CheckOptions, CheckResult } from '../explore/check.js';
+import { InputError } from '../scenarios/file.js';
 import type { Job, TraceFile } from './scenarios.js';
 import type { WorkerData, WorkerMessage } from './worker.js';
 
@@ -84,6 +85,7 @@ export function runJobs(jobs: Job[], opts: RunOptions): Promise<RunOutcome> {
         results.push({ result: m.result, trace: m.trace });
       } else {
         bar?.stop();
+        if (m.input) return reject(new InputError(m.message)); // a message for the user, no stack
         const e = new WorkerFailure(m.message);
         e.stack = m.stack;
         reject(e);

@@ -4,6 +4,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { type CheckOptions, check } from '../explore/check.js';
+import { NotModeled } from '../machine/effects.js';
+import { InputError } from '../scenarios/file.js';
 import { type Job, scenarioOf, traceFile } from './scenarios.js';
 
 export interface WorkerData {
@@ -15,7 +17,7 @@ export interface WorkerData {
 export type WorkerMessage =
   | { type: 'progress'; index: number; id: string; executions: number; phase: 'explore' | 'minimize' }
   | { type: 'result'; index: number; result: ReturnType<typeof check>; trace: ReturnType<typeof traceFile> }
-  | { type: 'error'; message: string; stack?: string };
+  | { type: 'error'; message: string; stack?: string; /** bad input (a scenario outside the model), not a bug */ input?: boolean };
 
 const data = workerData as WorkerData;
 const flag = new Int32Array(data.flag);
@@ -39,5 +41,5 @@ try {
     post({ type: 'result', index, result, trace: traceFile(result, job) });
   }
 } catch (err) {
-  post({ type: 'error', message: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined });
+  post({ type: 'error', message: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined, input: err instanceof NotModeled || err instanceof InputError });
 }

@@ -3,6 +3,7 @@
  * a recorded replay of the counterexample. The verdict comes from the exploration alone; the
  * expectation is carried through for the report, never consulted.
  */
+import { NotModeled } from '../machine/effects.js';
 import { explore } from './dpor.js';
 import { minimize } from './minimize.js';
 import { replay, type World } from './runtime.js';
@@ -57,7 +58,18 @@ export interface CheckResult {
   interrupted?: boolean;
 }
 
+/** Explore `s` and give its verdict. Throws NotModeled (its message naming the scenario) when an
+ * execution reaches kernel code the model leaves out. */
 export function check<C>(s: Checkable<C>, opts: CheckOptions = {}): CheckResult {
+  try {
+    return checkOnce(s, opts);
+  } catch (err) {
+    if (err instanceof NotModeled) err.message = `${s.id}: ${err.message}`;
+    throw err;
+  }
+}
+
+function checkOnce<C>(s: Checkable<C>, opts: CheckOptions): CheckResult {
   const t0 = Date.now();
   const make = () => s.build(s.config);
   const strategy = opts.strategy ?? 'dfs';

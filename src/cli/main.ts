@@ -46,6 +46,11 @@ function positiveSeconds(v: string): number {
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
   return n;
 }
+/** A target: a catalog id or a file name, not an empty (or blank) argument. */
+function nonBlank(v: string): string {
+  if (!v.trim()) throw new InvalidArgumentError('expected a catalog id or a file name, not an empty argument');
+  return v;
+}
 function patchList(v: string, prev: string[] = []): string[] {
   const items = v.split(',').map((x) => x.trim()).filter(Boolean);
   if (items.length === 0) throw new InvalidArgumentError('expected +name or -name, comma-separated');
@@ -168,9 +173,12 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
     .exitOverride()
     .configureOutput({
       writeOut: (str) => void io.stdout.write(str),
-      writeErr: (str) => void io.stderr.write(str),
+      // commander writes here only the usage it shows for a missing command ('mmrace', 'mmrace
+      // help nope'): on stdout, so that stderr keeps its one line 'mmrace: ...' (main adds it)
+      writeErr: (str) => void io.stdout.write(str),
       // one line: commander's '(Did you mean --x?)' goes on the same line
-    outputError: (str, write) => write(`${str.replace(/^error: /, 'mmrace: ').trimEnd().replace(/\n\(Did you mean (.*)\?\)$/, ' (did you mean $1?)').replace(/\n/g, ' ')}\n`),
+      outputError: (str) =>
+        void io.stderr.write(`${str.replace(/^error: /, 'mmrace: ').trimEnd().replace(/\n\(Did you mean (.*)\?\)$/, ' (did you mean $1?)').replace(/\n/g, ' ')}\n`),
     });
 
   program
@@ -217,7 +225,7 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
     program
       .command('check')
       .description('explore a scenario (catalog id or scenario.yaml), or the whole catalog, and give its verdict')
-      .argument('[target]', 'catalog id (see list) or a scenario file (.yaml)')
+      .argument('[target]', 'catalog id (see list) or a scenario file (.yaml)', nonBlank)
       .option('--all', 'check every catalog row')
       .option('--save-trace <file>', 'write the counterexample (if any) as a trace file for replay/explain'),
   ).action(async (target: string | undefined, o: SearchOpts & { all?: boolean; saveTrace?: string }) => {
@@ -265,7 +273,7 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
     program
       .command('explain')
       .description('print the counterexample as a CPU A / CPU B table (a catalog id or scenario file is checked first)')
-      .argument('<target>', 'catalog id, scenario file (.yaml) or trace file (.json)')
+      .argument('<target>', 'catalog id, scenario file (.yaml) or trace file (.json)', nonBlank)
       .option('--format <format>', 'table | commit (72 columns, for a commit message) | markdown | json', 'table')
       .option('--full', 'show every step, not only the racing ones'),
   ).action(async (target: string, o: SearchOpts & { format: string; full?: boolean }) => {
@@ -302,7 +310,7 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
   program
     .command('replay')
     .description('re-run a trace file (check --save-trace, check --json, explain --format json) and confirm its violation')
-    .argument('<trace>', 'trace file (.json)')
+    .argument('<trace>', 'trace file (.json)', nonBlank)
     .option('--format <format>', 'table | commit | markdown | json', 'table')
     .option('--full', 'show every step')
     .option('--json', 'machine-readable output')
@@ -343,7 +351,7 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
   program
     .command('ui')
     .description('serve the trace viewer on 127.0.0.1: a catalog id (checked first), a trace file (.json) or a scenario file (.yaml)')
-    .argument('<target>', 'catalog id, trace.json (explain --format json, check --json) or scenario.yaml')
+    .argument('<target>', 'catalog id, trace.json (explain --format json, check --json) or scenario.yaml', nonBlank)
     .option('--port <n>', 'port to listen on (0: any free port)', port, 0)
     .option('--max-executions <n>', 'stop after this many executions (verdict unknown)', positiveInt)
     .option('--time-limit <seconds>', 'stop after this long (verdict unknown)', positiveSeconds)
@@ -388,7 +396,12 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     await program.parseAsync(argv, { from: 'user' });
     return state.code;
   } catch (err: unknown) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 3;
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return 0;
+      // the usage went to stdout; say what was wrong in one line
+      if (err.code === 'commander.help') io.stderr.write(`mmrace: expected a command: ${program.commands.map((c) => c.name()).join(', ')} (the usage is above)\n`);
+      return 3;
+    }
     if (err instanceof UsageError || err instanceof InputError) {
       io.stderr.write(`mmrace: ${err.message}\n`);
       return 3;

@@ -272,7 +272,7 @@ test('bad input: malformed YAML names the file and line', () => {
   const p = file('malformed.yaml', 'arch: arm64\nkernel: v5.19\nmap: [anon-small at 0x4000\ncpus: x\n');
   bad(run('check', p), /^mmrace: .*malformed\.yaml:4:1: malformed YAML: /);
   const q = file('list.yaml', '- a\n- b\n');
-  bad(run('check', q), /list\.yaml:1:1: expected a mapping with arch, kernel, map and cpus/);
+  bad(run('check', q), /list\.yaml:1:1: \(top level\): expected a mapping with arch, kernel, map and cpus/);
 });
 
 test('bad input: unknown path, layout, argument and field', () => {

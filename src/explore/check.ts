@@ -86,7 +86,11 @@ function checkOnce<C>(s: Checkable<C>, opts: CheckOptions): CheckResult {
   let trace: Counterexample | null = null;
   if (r.found) {
     opts.onProgress?.(r.executions, 'minimize');
-    const m = opts.noMinimize ? { ...r.found, preemptions: -1 } : minimize(make, r.found, { shouldStop: opts.shouldStop, onProgress: (n) => opts.onProgress?.(n, 'minimize') });
+    // the time limit covers minimization too: past it, the best schedule found so far
+    const deadline = opts.timeLimitMs === undefined ? undefined : t0 + opts.timeLimitMs;
+    const m = opts.noMinimize
+      ? { ...r.found, preemptions: -1 }
+      : minimize(make, r.found, { shouldStop: opts.shouldStop, deadline, onProgress: (n) => opts.onProgress?.(n, 'minimize') });
     const exec = replay(make(), m.schedule);
     if (!exec.violation || exec.violation.property !== m.violation.property)
       throw new Error(`${s.id}: counterexample does not replay to ${m.violation.property}`);

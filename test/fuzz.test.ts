@@ -368,6 +368,8 @@ const REGRESSIONS: Array<[string, string | Uint8Array, RegExp]> = [
   ['folded pgd', `${HEAD}geometry: {pgd: 0}\nmap: anon-small at 0x4000 pages 1\ncpus: [alloc_page]\n`, /^<file>:3:17: geometry\.pgd: expected 1 to 4 \(log2 entries per table; this level cannot be folded\)$/],
   // laying out 10^12 pages ran V8 out of array size (a fatal error, the process died)
   ['huge layout', `${HEAD}map: anon-small at 0x4000 pages 1000000000000\ncpus: [alloc_page]\n`, /^<file>:3:6: map\[0\]\.anon-small\.pages: 1000000000000 pages at 0x4000 run past the end of the address space 0x20000$/],
+  // munmap of part of a region reached the VMA tree model's 'model bug: a store that splits a slot'
+  ['munmap of part of a region', `${HEAD}map: anon-small at 0x4000 pages 4\nsetup: [vma-tree]\ncpus:\n  - munmap: {addr: 0x4000}\n`, /^<file>:6:20: cpus\[0\]\.munmap\.addr: \[0x4000, 0x5000\) covers part of anon-small \[0x4000, 0x8000\): the model does not split VMAs, so cover whole regions$/],
   // with too few frames the layout's page tables were not allocated (frame -1), and a walk read
   // outside memory: 'model bug: table access at 72057594037927930 outside frame 9007199254740991'
   ['no frames left for the page tables', 'arch: powerpc\nkernel: v6.1\nframes: 16\nmap:\n  - anon-thp: {at: 0x8000}\n  - dev-dax: {at: 0x10000}\ncpus:\n  - madvise_dontneed: {addr: 0x10000}\n', /^<file>:6:\d+: map\[1\]\.dev-dax: not enough memory for this layout's page tables \(16 frames\): raise 'frames'$/],

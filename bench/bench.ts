@@ -2,10 +2,14 @@
  * npm run bench [-- --json] [-- --quick]: per catalog row, executions, distinct Mazurkiewicz
  * traces and executionsPerTrace (explored executions, sleep-set-blocked ones included, per
  * distinct trace: 1.00 is optimal), wall time (median of runs), executions per second and peak
- * RSS; then sweeps of entries per table and of CPUs on the collapse question; then --jobs 1 vs
- * 2 on the rows that take over a second (the CLI's worker pool, speedup as a ratio). Figures
- * are machine-dependent: compare ratios within one run.
+ * RSS; then sweeps of entries per table and of CPUs on the collapse question; then memory: the
+ * largest row (the most executions) in a fresh child process at increasing --max-executions,
+ * its peak RSS each time (the stateless DFS keeps only the current path, so it stays flat);
+ * then --jobs 1 vs 2 on the rows that take over a second (the CLI's worker pool, speedup as a
+ * ratio). Figures are machine-dependent: compare ratios within one run.
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { exploreSplit as explore } from '../src/explore/partition.js';
 import { runJobs } from '../src/cli/run.js';
 import { replay, type World } from '../src/explore/runtime.js';
@@ -140,6 +144,39 @@ async function jobsSpeedup(id: string): Promise<JobsRow> {
   return { id, msJobs1: Math.round(a), msJobs2: Math.round(b), speedup: Number((a / b).toFixed(2)) };
 }
 
+/** The row that explores the most (28k executions with the sleep-set-blocked ones). */
+const LARGEST = 'pae-tear/pte-lockless-refault';
+
+interface MemoryPoint {
+  maxExecutions: number | null;
+  verdict: string;
+  executions: number;
+  sleepBlocked: number;
+  ms: number;
+  baselineRssMB: number;
+  peakRssMB: number;
+}
+
+/** One child process per point (bench/rss.ts): maxRSS is a process's high-water mark. */
+function memory(): MemoryPoint[] {
+  const script = fileURLToPath(new URL('./rss.js', import.meta.url));
+  const points: Array<number | null> = quick ? [1000, 4000] : [1000, 4000, 16000, null];
+  return points.map((n) => {
+    const r = spawnSync(process.execPath, [script, LARGEST, ...(n === null ? [] : [String(n)])], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`bench/rss.js ${LARGEST} ${n ?? ''}: ${r.stderr}`);
+    const j = JSON.parse(r.stdout) as Omit<MemoryPoint, 'maxExecutions'>;
+    return { maxExecutions: n, verdict: j.verdict, executions: j.executions, sleepBlocked: j.sleepBlocked, ms: j.ms, baselineRssMB: j.baselineRssMB, peakRssMB: j.peakRssMB };
+  });
+}
+
+function memoryTable(points: MemoryPoint[]): string {
+  const head = ['max executions', 'verdict', 'executions', 'blocked', 'ms', 'RSS before MB', 'peak RSS MB'];
+  const rows = points.map((p) => [p.maxExecutions === null ? 'full' : String(p.maxExecutions), p.verdict, String(p.executions), String(p.sleepBlocked), String(p.ms), String(p.baselineRssMB), String(p.peakRssMB)]);
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
+  return [`\nmemory: ${LARGEST}, each point in a fresh process`, line(head), ...rows.map(line)].join('\n');
+}
+
 async function main(): Promise<void> {
   const catalog = CATALOG.map((s) => measure(s.id, s, s.config));
   const base = CATALOG.find((s) => s.id === 'collapse/arm64-pmd-recheck')!;
@@ -153,11 +190,12 @@ async function main(): Promise<void> {
   const cpus: Row[] = [];
   const small = { bits: { pgd: 1, p4d: 0, pud: 0, pmd: 1, pte: 1 } };
   for (let n = 2; n <= 4; n++) cpus.push(measure(`cpus=${n}`, base, { ...base.config, cpus: n, geometry: small }, quick ? 3_000 : 120_000));
+  const mem = memory();
   // rows over a second; --quick takes the two shortest of them
   const slow = catalog.filter((r) => r.msMedian > 1000).sort((a, b) => a.msMedian - b.msMedian);
   const jobs: JobsRow[] = [];
   for (const r of quick ? slow.slice(0, 2) : slow) jobs.push(await jobsSpeedup(r.id));
-  const out = { quick, runs: RUNS, node: process.version, cores: availableParallelism(), catalog, sweeps: { entriesPerTable: entries, cpus }, jobs };
+  const out = { quick, runs: RUNS, node: process.version, cores: availableParallelism(), catalog, sweeps: { entriesPerTable: entries, cpus }, memory: { id: LARGEST, points: mem }, jobs };
   if (json) console.log(JSON.stringify(out, null, 2));
   else
     console.log(
@@ -166,6 +204,7 @@ async function main(): Promise<void> {
         table(`\nsweep: entries per table (${base.id})`, entries),
         table(`\nsweep: CPUs (${base.id}, 2 entries per table; extra CPUs run GUP-fast too)`, cpus),
         '\n* a budget stopped this point: its figures cover part of the search',
+        memoryTable(mem),
         `\n--jobs 1 vs 2 (${availableParallelism()} cores; rows over a second)`,
         ...jobs.map((j) => `${j.id.padEnd(48)} ${String(j.msJobs1).padStart(7)} ms ${String(j.msJobs2).padStart(7)} ms  x${j.speedup.toFixed(2)}`),
       ].join('\n'),

@@ -2,7 +2,8 @@
 /** The mmrace command. Exit codes: 0 verified (or, for --all, every row as expected),
  * 1 violated (or a row differs), 2 unknown (a budget ran out, or interrupted), 3 bad input or
  * usage. Bad input gets a one-line message naming what was wrong, never a stack trace. */
-import { writeFileSync } from 'node:fs';
+import { realpathSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { CheckOptions, CheckResult } from '../explore/check.js';
 import { replay } from '../explore/runtime.js';
@@ -45,6 +46,11 @@ function positiveSeconds(v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
   return n;
+}
+/** A target: a catalog id or a file name, not an empty (or blank) argument. */
+function nonBlank(v: string): string {
+  if (!v.trim()) throw new InvalidArgumentError('expected a catalog id or a file name, not an empty argument');
+  return v;
 }
 function patchList(v: string, prev: string[] = []): string[] {
   const items = v.split(',').map((x) => x.trim()).filter(Boolean);
@@ -155,252 +161,311 @@ function header(s: Scenario, format: string): string {
 
 const FORMATS = ['table', 'commit', 'markdown', 'json'];
 
-const program = new Command();
-program
-  .name('mmrace')
-  .description('Model checker for Linux mm lockless page-table walker races')
-  .exitOverride()
-  .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'mmrace: ')) });
+/** Where the command writes: the process's streams for the bin, anything with write() in tests. */
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
 
-program
-  .command('list')
-  .description('list the built-in catalog (or the registry: paths, layouts, arches, patches)')
-  .option('--json', 'machine-readable output')
-  .option('--paths', 'the paths and layouts a scenario file can use')
-  .option('--patches', 'the patch toggles and kernel profiles')
-  .option('--arches', 'the arch profiles')
-  .action((o: { json?: boolean; paths?: boolean; patches?: boolean; arches?: boolean }) => {
-    if (o.paths) {
-      const args = (schema: unknown) => {
-        const shape = (schema as { shape?: Record<string, unknown> }).shape;
-        return shape ? Object.keys(shape) : [];
-      };
-      const rows = [
-        ...[...LAYOUTS.values()].map((l) => ({ kind: 'layout', name: l.name, args: args(l.args), description: l.description })),
-        ...[...PATHS.values()].map((p) => ({ kind: 'path', name: p.name, args: args(p.args), description: p.description, process: !!p.process })),
-      ];
-      if (o.json) console.log(JSON.stringify(rows, null, 2));
-      else for (const r of rows) console.log(`${r.kind.padEnd(7)} ${r.name.padEnd(22)} {${r.args.join(', ')}}\n        ${r.description}`);
-      return;
-    }
-    if (o.patches) {
-      const rows = Object.values(PATCHES);
-      if (o.json) console.log(JSON.stringify({ patches: rows, kernels: KERNELS }, null, 2));
-      else {
-        for (const p of rows) console.log(`${p.name.padEnd(28)} ${p.release.padEnd(9)} ${p.commit} ${p.title}`);
-        console.log(`\nkernel profiles: any vX.Y (the patches released by then); the catalog uses ${KERNELS.join(', ')}`);
+function buildProgram(io: CliIo, state: { code: number }): Command {
+  const say = (text: string) => void io.stdout.write(text + '\n');
+  const program = new Command();
+  program
+    .name('mmrace')
+    .description('Model checker for Linux mm lockless page-table walker races')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (str) => void io.stdout.write(str),
+      // commander writes here only the usage it shows for a missing command ('mmrace', 'mmrace
+      // help nope'): on stdout, so that stderr keeps its one line 'mmrace: ...' (main adds it)
+      writeErr: (str) => void io.stdout.write(str),
+      // one line: commander's '(Did you mean --x?)' goes on the same line
+      outputError: (str) =>
+        void io.stderr.write(`${str.replace(/^error: /, 'mmrace: ').trimEnd().replace(/\n\(Did you mean (.*)\?\)$/, ' (did you mean $1?)').replace(/\n/g, ' ')}\n`),
+    });
+
+  program
+    .command('list')
+    .description('list the built-in catalog (or the registry: paths, layouts, arches, patches)')
+    .option('--json', 'machine-readable output')
+    .option('--paths', 'the paths and layouts a scenario file can use')
+    .option('--patches', 'the patch toggles and kernel profiles')
+    .option('--arches', 'the arch profiles')
+    .action((o: { json?: boolean; paths?: boolean; patches?: boolean; arches?: boolean }) => {
+      if (o.paths) {
+        const args = (schema: unknown) => {
+          const shape = (schema as { shape?: Record<string, unknown> }).shape;
+          return shape ? Object.keys(shape) : [];
+        };
+        const rows = [
+          ...[...LAYOUTS.values()].map((l) => ({ kind: 'layout', name: l.name, args: args(l.args), description: l.description })),
+          ...[...PATHS.values()].map((p) => ({ kind: 'path', name: p.name, args: args(p.args), description: p.description, process: !!p.process })),
+        ];
+        if (o.json) say(JSON.stringify(rows, null, 2));
+        else for (const r of rows) say(`${r.kind.padEnd(7)} ${r.name.padEnd(22)} {${r.args.join(', ')}}\n        ${r.description}`);
+        return;
       }
+      if (o.patches) {
+        const rows = Object.values(PATCHES);
+        if (o.json) say(JSON.stringify({ patches: rows, kernels: KERNELS }, null, 2));
+        else {
+          for (const p of rows) say(`${p.name.padEnd(28)} ${p.release.padEnd(9)} ${p.commit} ${p.title}`);
+          say(`\nkernel profiles: any vX.Y (the patches released by then); the catalog uses ${KERNELS.join(', ')}`);
+        }
+        return;
+      }
+      if (o.arches) {
+        if (o.json) say(JSON.stringify(Object.keys(ARCHES)));
+        else say(Object.keys(ARCHES).join('\n'));
+        return;
+      }
+      const rows = CATALOG.map((s) => ({ id: s.id, family: s.family, variant: s.variant, question: s.question, expect: s.expect }));
+      if (o.json) say(JSON.stringify(rows, null, 2));
+      else for (const r of rows) say(`${r.id.padEnd(40)} expect ${r.expect.padEnd(9)} ${r.question}`);
+    });
+
+  searchFlags(
+    program
+      .command('check')
+      .description('explore a scenario (catalog id or scenario.yaml), or the whole catalog, and give its verdict')
+      .argument('[target]', 'catalog id (see list) or a scenario file (.yaml)', nonBlank)
+      .option('--all', 'check every catalog row')
+      .option('--save-trace <file>', 'write the counterexample (if any) as a trace file for replay/explain')
+      .option('--shard <i/N>', 'run only shard i of N of the exhaustive search and print it as JSON, for mmrace merge', parseShard),
+  ).action(async (target: string | undefined, o: SearchOpts & { all?: boolean; saveTrace?: string; shard?: [number, number] }) => {
+    const opts = searchOptions(o);
+    if (o.shard) {
+      if (o.all || !target) throw new UsageError('--shard takes one target (a catalog id or scenario file), not --all');
+      if (o.strategy !== 'dfs') throw new UsageError('--shard splits the exhaustive search: use it with --strategy dfs');
+      if (o.saveTrace) throw new UsageError('--save-trace applies to the merged result: mmrace merge --save-trace');
+      const { job } = jobFor(target, o);
+      const shard = await runShard(job, { check: opts, progress: o.progress, json: true, jobs: o.jobs, shard: o.shard, stream: io.stderr });
+      say(JSON.stringify(shardFile(job, opts, o.shard, shard)));
+      state.code = shard.budget === 'interrupted' ? 2 : 0;
       return;
     }
-    if (o.arches) {
-      if (o.json) console.log(JSON.stringify(Object.keys(ARCHES)));
-      else console.log(Object.keys(ARCHES).join('\n'));
+    if (o.all) {
+      if (target) throw new UsageError('give a target or --all, not both');
+      if (o.saveTrace) throw new UsageError('--save-trace takes one target, not --all');
+      const jobs = CATALOG.map((s) => resolveTarget(s.id, { arch: o.arch, kernel: o.kernel, patches: o.patch }));
+      const out = await runJobs(jobs.map((j) => j.job), { check: opts, progress: o.progress, json: o.json, jobs: o.jobs, stream: io.stderr });
+      const results = out.results.map((x) => x.result);
+      if (o.json) say(JSON.stringify(results, withoutStates, 2));
+      else say(verdictTable(results, new Map(CATALOG.map((s) => [s.id, s.question]))));
+      if (out.interrupted) {
+        if (!o.json) say(`interrupted: ${results.length} of ${jobs.length} rows checked`);
+        state.code = 2;
+        return;
+      }
+      state.code = results.every((r) => r.verdict === r.expect) ? 0 : 1;
       return;
     }
-    const rows = CATALOG.map((s) => ({ id: s.id, family: s.family, variant: s.variant, question: s.question, expect: s.expect }));
-    if (o.json) console.log(JSON.stringify(rows, null, 2));
-    else for (const r of rows) console.log(`${r.id.padEnd(40)} expect ${r.expect.padEnd(9)} ${r.question}`);
+    if (!target) throw new UsageError('check needs a catalog id, a scenario file, or --all');
+    const { job, scenario } = jobFor(target, o);
+    const out = await runJobs([job], { check: opts, progress: o.progress, json: o.json, jobs: o.jobs, stream: io.stderr });
+    printCheck(out.results[0], scenario, target, o, out.interrupted);
   });
 
-searchFlags(
+  /** A single check's result, as check and merge print it. */
+  function printCheck(
+    one: { result: CheckResult; trace: TraceFile | null } | undefined,
+    scenario: Scenario,
+    target: string,
+    o: { json?: boolean; saveTrace?: string; arch?: string; kernel?: string; patch?: string[] },
+    interrupted: boolean,
+  ): void {
+    if (!one) {
+      say(`${scenario.id}: interrupted before any result`);
+      state.code = 2;
+      return;
+    }
+    const r = one.result;
+    if (o.saveTrace && one.trace) writeFileSync(o.saveTrace, JSON.stringify(one.trace, withoutStates, 2) + '\n');
+    if (o.json) say(JSON.stringify({ ...r, trace: one.trace }, withoutStates, 2));
+    else {
+      say(summary(r, scenario));
+      if (one.trace) {
+        if (interrupted) say('\n' + render(one.trace, 'table', header(scenario, 'table')));
+        else if (o.saveTrace) say(`  trace written to ${o.saveTrace} (mmrace replay ${o.saveTrace})`);
+        else say(`  mmrace explain ${target}${o.arch ? ` --arch ${o.arch}` : ''}${o.kernel ? ` --kernel ${o.kernel}` : ''}${o.patch?.length ? ` --patch ${o.patch.join(',')}` : ''} prints it`);
+      }
+    }
+    state.code = exitCode(r);
+  }
+
   program
-    .command('check')
-    .description('explore a scenario (catalog id or scenario.yaml), or the whole catalog, and give its verdict')
-    .argument('[target]', 'catalog id (see list) or a scenario file (.yaml)')
-    .option('--all', 'check every catalog row')
+    .command('merge')
+    .description('combine the JSON of every shard of one search (check --shard i/N) into its verdict, as one run would give it')
+    .argument('<shards...>', 'the shard files, one per shard (any order)')
     .option('--save-trace <file>', 'write the counterexample (if any) as a trace file for replay/explain')
-    .option('--shard <i/N>', 'run only shard i of N of the exhaustive search and print it as JSON, for mmrace merge', parseShard),
-).action(async (target: string | undefined, o: SearchOpts & { all?: boolean; saveTrace?: string; shard?: [number, number] }) => {
-  const opts = searchOptions(o);
-  if (o.shard) {
-    if (o.all || !target) throw new UsageError('--shard takes one target (a catalog id or scenario file), not --all');
-    if (o.strategy !== 'dfs') throw new UsageError('--shard splits the exhaustive search: use it with --strategy dfs');
-    if (o.saveTrace) throw new UsageError('--save-trace applies to the merged result: mmrace merge --save-trace');
-    const { job } = jobFor(target, o);
-    const shard = await runShard(job, { check: opts, progress: o.progress, json: true, jobs: o.jobs, shard: o.shard });
-    console.log(JSON.stringify(shardFile(job, opts, o.shard, shard)));
-    process.exitCode = shard.budget === 'interrupted' ? 2 : 0;
-    return;
-  }
-  if (o.all) {
-    if (target) throw new UsageError('give a target or --all, not both');
-    if (o.saveTrace) throw new UsageError('--save-trace takes one target, not --all');
-    const jobs = CATALOG.map((s) => resolveTarget(s.id, { arch: o.arch, kernel: o.kernel, patches: o.patch }));
-    const out = await runJobs(jobs.map((j) => j.job), { check: opts, progress: o.progress, json: o.json, jobs: o.jobs });
-    const results = out.results.map((x) => x.result);
-    if (o.json) console.log(JSON.stringify(results, withoutStates, 2));
-    else console.log(verdictTable(results, new Map(CATALOG.map((s) => [s.id, s.question]))));
-    if (out.interrupted) {
-      if (!o.json) console.log(`interrupted: ${results.length} of ${jobs.length} rows checked`);
-      process.exitCode = 2;
-      return;
-    }
-    process.exitCode = results.every((r) => r.verdict === r.expect) ? 0 : 1;
-    return;
-  }
-  if (!target) throw new UsageError('check needs a catalog id, a scenario file, or --all');
-  const { job, scenario } = jobFor(target, o);
-  const out = await runJobs([job], { check: opts, progress: o.progress, json: o.json, jobs: o.jobs });
-  printCheck(out.results[0], scenario, target, o, out.interrupted);
-});
+    .option('--json', 'machine-readable output')
+    .action((files: string[], o: { json?: boolean; saveTrace?: string }) => {
+      const m = mergeShards(files);
+      const target = 'catalog' in m.job.origin ? m.job.origin.catalog : m.job.origin.file;
+      printCheck(m, m.scenario, target, { ...o, arch: m.job.overrides.arch, kernel: m.job.overrides.kernel, patch: m.job.overrides.patches }, false);
+    });
 
-/** A single check's result, as check and merge print it. */
-function printCheck(
-  one: { result: CheckResult; trace: TraceFile | null } | undefined,
-  scenario: Scenario,
-  target: string,
-  o: { json?: boolean; saveTrace?: string; arch?: string; kernel?: string; patch?: string[] },
-  interrupted: boolean,
-): void {
-  if (!one) {
-    console.log(`${scenario.id}: interrupted before any result`);
-    process.exitCode = 2;
-    return;
-  }
-  const r = one.result;
-  if (o.saveTrace && one.trace) writeFileSync(o.saveTrace, JSON.stringify(one.trace, withoutStates, 2) + '\n');
-  if (o.json) console.log(JSON.stringify({ ...r, trace: one.trace }, withoutStates, 2));
-  else {
-    console.log(summary(r, scenario));
-    if (one.trace) {
-      if (interrupted) console.log('\n' + render(one.trace, 'table', header(scenario, 'table')));
-      else if (o.saveTrace) console.log(`  trace written to ${o.saveTrace} (mmrace replay ${o.saveTrace})`);
-      else console.log(`  mmrace explain ${target}${o.arch ? ` --arch ${o.arch}` : ''}${o.kernel ? ` --kernel ${o.kernel}` : ''}${o.patch?.length ? ` --patch ${o.patch.join(',')}` : ''} prints it`);
-    }
-  }
-  process.exitCode = exitCode(r);
-}
-
-program
-  .command('merge')
-  .description('combine the JSON of every shard of one search (check --shard i/N) into its verdict, as one run would give it')
-  .argument('<shards...>', 'the shard files, one per shard (any order)')
-  .option('--save-trace <file>', 'write the counterexample (if any) as a trace file for replay/explain')
-  .option('--json', 'machine-readable output')
-  .action((files: string[], o: { json?: boolean; saveTrace?: string }) => {
-    const m = mergeShards(files);
-    const target = 'catalog' in m.job.origin ? m.job.origin.catalog : m.job.origin.file;
-    printCheck(m, m.scenario, target, { ...o, arch: m.job.overrides.arch, kernel: m.job.overrides.kernel, patch: m.job.overrides.patches }, false);
-  });
-
-searchFlags(
-  program
-    .command('explain')
-    .description('print the counterexample as a CPU A / CPU B table (a catalog id or scenario file is checked first)')
-    .argument('<target>', 'catalog id, scenario file (.yaml) or trace file (.json)')
-    .option('--format <format>', 'table | commit (72 columns, for a commit message) | markdown | json', 'table')
-    .option('--full', 'show every step, not only the racing ones'),
-).action(async (target: string, o: SearchOpts & { format: string; full?: boolean }) => {
-  if (!FORMATS.includes(o.format)) throw new UsageError(`--format must be table, commit, markdown or json, not '${o.format}'`);
-  if (o.json) o.format = 'json'; // --json everywhere: for explain it is the trace
-  if (/\.json$/i.test(target)) {
-    const t = readTrace(target);
-    const { scenario } = traceJob(t);
-    console.log(render(t, o.format, header(scenario, o.format), o.full));
-    process.exitCode = 1;
-    return;
-  }
-  const opts = searchOptions(o);
-  const { job, scenario } = jobFor(target, o);
-  const out = await runJobs([job], { check: opts, progress: o.progress, json: o.json || o.format === 'json', jobs: o.jobs });
-  const one = out.results[0];
-  if (!one) {
-    console.log(`${scenario.id}: interrupted before any result`);
-    process.exitCode = 2;
-    return;
-  }
-  const r = one.result;
-  if (!one.trace) {
-    const msg = `${scenario.id}: ${r.verdict}: no counterexample to explain (${r.executions} executions explored${r.budget ? `; ${r.budget}` : ''})`;
-    if (o.format === 'json') console.log(JSON.stringify({ id: scenario.id, verdict: r.verdict, executions: r.executions, trace: null }, null, 2));
-    else console.log(msg);
-    process.exitCode = exitCode(r);
-    return;
-  }
-  console.log(render(one.trace, o.format, header(scenario, o.format), o.full));
-  process.exitCode = exitCode(r);
-});
-
-program
-  .command('replay')
-  .description('re-run a trace file (check --save-trace, check --json, explain --format json) and confirm its violation')
-  .argument('<trace>', 'trace file (.json)')
-  .option('--format <format>', 'table | commit | markdown | json', 'table')
-  .option('--full', 'show every step')
-  .option('--json', 'machine-readable output')
-  .action((file: string, o: { format: string; full?: boolean; json?: boolean }) => {
+  searchFlags(
+    program
+      .command('explain')
+      .description('print the counterexample as a CPU A / CPU B table (a catalog id or scenario file is checked first)')
+      .argument('<target>', 'catalog id, scenario file (.yaml) or trace file (.json)', nonBlank)
+      .option('--format <format>', 'table | commit (72 columns, for a commit message) | markdown | json', 'table')
+      .option('--full', 'show every step, not only the racing ones'),
+  ).action(async (target: string, o: SearchOpts & { format: string; full?: boolean }) => {
     if (!FORMATS.includes(o.format)) throw new UsageError(`--format must be table, commit, markdown or json, not '${o.format}'`);
-    const t: TraceFile = readTrace(file);
-    const { scenario } = traceJob(t);
-    let exec;
-    try {
-      exec = replay(scenario.build(scenario.config), t.schedule);
-    } catch (err) {
-      const message = (err as Error).message;
-      if (o.json) console.log(JSON.stringify({ id: t.id, replayed: false, error: message }, null, 2));
-      else console.log(`${t.id}: the trace does not replay on this model: ${message}`);
-      process.exitCode = 2;
+    if (o.json) o.format = 'json'; // --json everywhere: for explain it is the trace
+    if (/\.json$/i.test(target)) {
+      const t = readTrace(target);
+      const { scenario } = traceJob(t);
+      say(render(t, o.format, header(scenario, o.format), o.full));
+      state.code = 1;
       return;
     }
-    const same = exec.violation?.property === t.violation.property && exec.violation?.message === t.violation.message;
-    const cx: Counterexample = { id: t.id, config: t.config, schedule: t.schedule, preemptions: t.preemptions, violation: exec.violation ?? t.violation, steps: exec.trace };
-    if (o.json || o.format === 'json')
-      console.log(JSON.stringify({ id: t.id, replayed: true, reproduced: same, violation: exec.violation, steps: exec.trace.length, trace: o.format === 'json' ? cx : undefined }, null, 2));
-    else if (same) {
-      console.log(`${t.id}: replayed ${t.schedule.length} steps: ${t.violation.property} reproduced\n`);
-      console.log(render(cx, o.format, header(scenario, o.format), o.full));
-    } else
-      console.log(
-        `${t.id}: replayed ${t.schedule.length} steps but got ${exec.violation ? `${exec.violation.property}: ${exec.violation.message}` : 'no violation'}; the trace recorded ${t.violation.property}: ${t.violation.message}`,
-      );
-    process.exitCode = same ? 1 : 2;
+    const opts = searchOptions(o);
+    const { job, scenario } = jobFor(target, o);
+    const out = await runJobs([job], { check: opts, progress: o.progress, json: o.json || o.format === 'json', jobs: o.jobs, stream: io.stderr });
+    const one = out.results[0];
+    if (!one) {
+      say(`${scenario.id}: interrupted before any result`);
+      state.code = 2;
+      return;
+    }
+    const r = one.result;
+    if (!one.trace) {
+      const msg = `${scenario.id}: ${r.verdict}: no counterexample to explain (${r.executions} executions explored${r.budget ? `; ${r.budget}` : ''})`;
+      if (o.format === 'json') say(JSON.stringify({ id: scenario.id, verdict: r.verdict, executions: r.executions, trace: null }, null, 2));
+      else say(msg);
+      state.code = exitCode(r);
+      return;
+    }
+    say(render(one.trace, o.format, header(scenario, o.format), o.full));
+    state.code = exitCode(r);
   });
 
-function port(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number (0 picks a free one)');
-  return n;
+  program
+    .command('replay')
+    .description('re-run a trace file (check --save-trace, check --json, explain --format json) and confirm its violation')
+    .argument('<trace>', 'trace file (.json)', nonBlank)
+    .option('--format <format>', 'table | commit | markdown | json', 'table')
+    .option('--full', 'show every step')
+    .option('--json', 'machine-readable output')
+    .action((file: string, o: { format: string; full?: boolean; json?: boolean }) => {
+      if (!FORMATS.includes(o.format)) throw new UsageError(`--format must be table, commit, markdown or json, not '${o.format}'`);
+      const t: TraceFile = readTrace(file);
+      const { scenario } = traceJob(t);
+      let exec;
+      try {
+        exec = replay(scenario.build(scenario.config), t.schedule);
+      } catch (err) {
+        const message = (err as Error).message;
+        if (o.json) say(JSON.stringify({ id: t.id, replayed: false, error: message }, null, 2));
+        else say(`${t.id}: the trace does not replay on this model: ${message}`);
+        state.code = 2;
+        return;
+      }
+      const same = exec.violation?.property === t.violation.property && exec.violation?.message === t.violation.message;
+      const cx: Counterexample = { id: t.id, config: t.config, schedule: t.schedule, preemptions: t.preemptions, violation: exec.violation ?? t.violation, steps: exec.trace };
+      if (o.json || o.format === 'json')
+        say(JSON.stringify({ id: t.id, replayed: true, reproduced: same, violation: exec.violation, steps: exec.trace.length, trace: o.format === 'json' ? cx : undefined }, null, 2));
+      else if (same) {
+        say(`${t.id}: replayed ${t.schedule.length} steps: ${t.violation.property} reproduced\n`);
+        say(render(cx, o.format, header(scenario, o.format), o.full));
+      } else
+        say(
+          `${t.id}: replayed ${t.schedule.length} steps but got ${exec.violation ? `${exec.violation.property}: ${exec.violation.message}` : 'no violation'}; the trace recorded ${t.violation.property}: ${t.violation.message}`,
+        );
+      state.code = same ? 1 : 2;
+    });
+
+  function port(v: string): number {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number (0 picks a free one)');
+    return n;
+  }
+
+  program
+    .command('ui')
+    .description('serve the trace viewer on 127.0.0.1: a catalog id (checked first), a trace file (.json) or a scenario file (.yaml)')
+    .argument('<target>', 'catalog id, trace.json (explain --format json, check --json) or scenario.yaml', nonBlank)
+    .option('--port <n>', 'port to listen on (0: any free port)', port, 0)
+    .option('--max-executions <n>', 'stop after this many executions (verdict unknown)', positiveInt)
+    .option('--time-limit <seconds>', 'stop after this long (verdict unknown)', positiveSeconds)
+    .option('--json', 'print the traces the viewer would show (steps and per-step state) instead of serving them')
+    .action((target: string, o: { port: number; maxExecutions?: number; timeLimit?: number; json?: boolean }) => {
+      let bundle;
+      try {
+        bundle = bundleFor(target, checkOptions(o));
+      } catch (err) {
+        if (err instanceof InputError) throw err;
+        throw new UsageError((err as Error).message);
+      }
+      if (o.json) {
+        say(JSON.stringify(bundle));
+        return;
+      }
+      serveUi(bundle, { port: o.port }).then(
+        (s) => {
+          const t = bundle.traces[0];
+          say(`${bundle.id}: ${bundle.verdict ?? bundle.origin}; ${t.label}, ${t.steps.length} steps`);
+          say(`mmrace ui: serving on ${s.url}  (Ctrl-C to stop)`);
+        },
+        (err: Error) => {
+          io.stderr.write(`mmrace ui: ${err.message}\n`);
+          process.exit(3); // the server failed to start after the command returned (the bin only)
+        },
+      );
+    });
+  return program;
 }
 
-program
-  .command('ui')
-  .description('serve the trace viewer on 127.0.0.1: a catalog id (checked first), a trace file (.json) or a scenario file (.yaml)')
-  .argument('<target>', 'catalog id, trace.json (explain --format json, check --json) or scenario.yaml')
-  .option('--port <n>', 'port to listen on (0: any free port)', port, 0)
-  .option('--max-executions <n>', 'stop after this many executions (verdict unknown)', positiveInt)
-  .option('--time-limit <seconds>', 'stop after this long (verdict unknown)', positiveSeconds)
-  .option('--json', 'print the traces the viewer would show (steps and per-step state) instead of serving them')
-  .action((target: string, o: { port: number; maxExecutions?: number; timeLimit?: number; json?: boolean }) => {
-    let bundle;
-    try {
-      bundle = bundleFor(target, checkOptions(o));
-    } catch (err) {
-      if (err instanceof InputError) throw err;
-      throw new UsageError((err as Error).message);
+/**
+ * Run the command line `argv` (without node and the script) and give the exit code: 0, 1, 2 as
+ * for the verdicts, 3 for bad input or usage (one line 'mmrace: ...' on stderr), 4 for a bug in
+ * mmrace (with its stack trace). The bin calls it with the process's streams; tests call it
+ * in-process with their own.
+ */
+export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const state = { code: 0 };
+  const program = buildProgram(io, state);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return state.code;
+  } catch (err: unknown) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return 0;
+      // the usage went to stdout; say what was wrong in one line
+      if (err.code === 'commander.help') io.stderr.write(`mmrace: expected a command: ${program.commands.map((c) => c.name()).join(', ')} (the usage is above)\n`);
+      return 3;
     }
-    if (o.json) {
-      console.log(JSON.stringify(bundle));
-      return;
+    if (err instanceof UsageError || err instanceof InputError) {
+      io.stderr.write(`mmrace: ${err.message}\n`);
+      return 3;
     }
-    serveUi(bundle, { port: o.port }).then(
-      (s) => {
-        const t = bundle.traces[0];
-        console.log(`${bundle.id}: ${bundle.verdict ?? bundle.origin}; ${t.label}, ${t.steps.length} steps`);
-        console.log(`mmrace ui: serving on ${s.url}  (Ctrl-C to stop)`);
-      },
-      (err: Error) => {
-        console.error(`mmrace ui: ${err.message}`);
-        process.exit(3);
-      },
-    );
-  });
-
-program.parseAsync().catch((err: unknown) => {
-  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 3);
-  if (err instanceof UsageError || err instanceof InputError) {
-    console.error(`mmrace: ${err.message}`);
-    process.exit(3);
+    // a bug in mmrace, not bad input: the stack trace is for its developers
+    io.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 4;
   }
-  console.error(err); // a bug in mmrace, not bad input: the stack trace is for its developers
-  process.exit(4);
-});
+}
+
+/** True when this module is the script node was started with (the bin, through its symlink). */
+function isBin(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return pathToFileURL(realpathSync(process.argv[1])).href === import.meta.url;
+  } catch {
+    return false;
+  }
+}
+
+if (isBin()) {
+  // `mmrace list | head`: a closed pipe is not an error (console.log, used before, ignored it too)
+  for (const s of [process.stdout, process.stderr])
+    s.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+  main(process.argv.slice(2)).then((code) => {
+    if (code >= 3) process.exit(code); // as before: bad input ends the process at once
+    process.exitCode = code; // otherwise let stdout drain (and `mmrace ui` keep serving)
+  });
+}

@@ -27,5 +27,5 @@ export type WorkerMessage =
   | { type: 'items-done' }
   | { type: 'progress'; id: string; executions: number; phase: 'explore' | 'minimize' }
   | { type: 'result'; index: number; result: CheckResult; trace: TraceFile | null }
-  | { type: 'error'; message: string; stack?: string };
+  | { type: 'error'; message: string; stack?: string; /** bad input (a scenario outside the model), not a bug */ input?: boolean };
 

@@ -14,6 +14,7 @@ import cliProgress from 'cli-progress';
 import type { CheckResult } from '../explore/check.js';
 import type { ExploreResult } from '../explore/dpor.js';
 import { combine } from '../explore/partition.js';
+import { InputError } from '../scenarios/file.js';
 import type { Job, TraceFile } from './scenarios.js';
 import { EXECUTIONS, type Options, SHARED_WORDS, STOP_AT, type WorkerMessage, type WorkerRequest } from './protocol.js';
 
@@ -26,6 +27,8 @@ export interface RunOptions {
   jobs?: number;
   /** [i, N], 1-based: run only this shard's items and return them raw (ShardResult) */
   shard?: [number, number];
+  /** where the bar and the interrupt notice go (default: process.stderr) */
+  stream?: NodeJS.WritableStream;
 }
 
 export interface RunOutcome {
@@ -57,6 +60,7 @@ class Pool {
     for (const w of this.workers) {
       w.on('message', (m: WorkerMessage) => {
         if (m.type === 'error') {
+          if (m.input) return this.onError(new InputError(m.message)); // a message for the user, no stack
           const e = new WorkerFailure(m.message);
           e.stack = m.stack;
           this.onError(e);
@@ -94,6 +98,7 @@ class Progress {
   constructor(
     private readonly show: boolean,
     private readonly total: number,
+    private readonly stream: NodeJS.WritableStream,
   ) {}
 
   update(m: Extract<WorkerMessage, { type: 'progress' }>): void {
@@ -111,7 +116,7 @@ class Progress {
         format: this.total
           ? '{id} {bar} {value}/{total} executions | {rate}/s | {elapsed} s | {phase}'
           : '{id} {value} executions | {rate}/s | {elapsed} s | {phase}',
-        stream: process.stderr,
+        stream: this.stream as NodeJS.WriteStream,
         noTTYOutput: true,
         notTTYSchedule: 500,
         hideCursor: false,
@@ -183,18 +188,24 @@ async function runJob(pool: Pool, index: number, job: Job, o: RunOptions, stop: 
   return pool.talk([[0, { type: 'report', index, job, options: o.check, explore, t0 }]], result);
 }
 
+function progress(opts: RunOptions): Progress {
+  const stream = opts.stream ?? process.stderr;
+  const show = opts.progress ?? (!opts.json && (stream as { isTTY?: boolean }).isTTY === true);
+  return new Progress(show, opts.check.maxExecutions ?? 0, stream);
+}
+
 export async function runJobs(jobs: Job[], opts: RunOptions): Promise<RunOutcome> {
   const flag = new SharedArrayBuffer(4);
   const stop = new Int32Array(flag);
   const pool = new Pool(opts.jobs ?? 1, flag);
-  const bar = new Progress(opts.progress ?? (!opts.json && process.stderr.isTTY === true), opts.check.maxExecutions ?? 0);
+  const bar = progress(opts);
   let interrupted = false;
   const onSigint = () => {
     if (interrupted) process.exit(130);
     interrupted = true;
     Atomics.store(stop, 0, 1);
     bar.stop();
-    process.stderr.write('\nmmrace: interrupted; stopping after the current execution (Ctrl-C again to quit at once)\n');
+    (opts.stream ?? process.stderr).write('\nmmrace: interrupted; stopping after the current execution (Ctrl-C again to quit at once)\n');
   };
   process.on('SIGINT', onSigint);
   const results: RunOutcome['results'] = [];
@@ -218,7 +229,7 @@ export async function runShard(job: Job, opts: RunOptions): Promise<ShardResult>
   const flag = new SharedArrayBuffer(4);
   const stop = new Int32Array(flag);
   const pool = new Pool(opts.jobs ?? 1, flag);
-  const bar = new Progress(opts.progress ?? (!opts.json && process.stderr.isTTY === true), opts.check.maxExecutions ?? 0);
+  const bar = progress(opts);
   const onSigint = () => Atomics.store(stop, 0, 1);
   process.on('SIGINT', onSigint);
   try {

@@ -13,6 +13,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { check, report } from '../explore/check.js';
 import { exploreItem, partition } from '../explore/partition.js';
+import { NotModeled } from '../machine/effects.js';
+import { InputError } from '../scenarios/file.js';
 import { EXECUTIONS, NEXT, STOP_AT, type WorkerMessage, type WorkerRequest } from './protocol.js';
 import { scenarioOf, traceFile } from './scenarios.js';
 
@@ -90,6 +92,9 @@ parentPort!.on('message', (m: WorkerRequest) => {
     else if (m.type === 'report') runReport(m);
     else runCheck(m);
   } catch (err) {
-    post({ type: 'error', message: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined });
+    // a scenario reaching kernel code the model leaves out is bad input, not a bug in mmrace
+    const input = err instanceof NotModeled || err instanceof InputError;
+    if (err instanceof NotModeled && m.type === 'items' && !err.message.startsWith(`${scenarioOf(m.job).id}: `)) err.message = `${scenarioOf(m.job).id}: ${err.message}`;
+    post({ type: 'error', message: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined, input });
   }
 });

@@ -3,6 +3,7 @@
  * a recorded replay of the counterexample. The verdict comes from the exploration alone; the
  * expectation is carried through for the report, never consulted.
  */
+import { NotModeled } from '../machine/effects.js';
 import type { ExploreResult } from './dpor.js';
 import { minimize } from './minimize.js';
 import { exploreSplit } from './partition.js';
@@ -58,7 +59,18 @@ export interface CheckResult {
   interrupted?: boolean;
 }
 
+/** Explore `s` and give its verdict. Throws NotModeled (its message naming the scenario) when an
+ * execution reaches kernel code the model leaves out. */
 export function check<C>(s: Checkable<C>, opts: CheckOptions = {}): CheckResult {
+  try {
+    return checkOnce(s, opts);
+  } catch (err) {
+    if (err instanceof NotModeled) err.message = `${s.id}: ${err.message}`;
+    throw err;
+  }
+}
+
+function checkOnce<C>(s: Checkable<C>, opts: CheckOptions): CheckResult {
   const t0 = Date.now();
   const make = () => s.build(s.config);
   const strategy = opts.strategy ?? 'dfs';
@@ -83,7 +95,11 @@ export function report<C>(s: Checkable<C>, r: ExploreResult, opts: CheckOptions,
   let trace: Counterexample | null = null;
   if (r.found) {
     opts.onProgress?.(r.executions, 'minimize');
-    const m = opts.noMinimize ? { ...r.found, preemptions: -1 } : minimize(make, r.found, { shouldStop: opts.shouldStop, onProgress: (n) => opts.onProgress?.(n, 'minimize') });
+    // the time limit covers minimization too: past it, the best schedule found so far
+    const deadline = opts.timeLimitMs === undefined ? undefined : t0 + opts.timeLimitMs;
+    const m = opts.noMinimize
+      ? { ...r.found, preemptions: -1 }
+      : minimize(make, r.found, { shouldStop: opts.shouldStop, deadline, onProgress: (n) => opts.onProgress?.(n, 'minimize') });
     const exec = replay(make(), m.schedule);
     if (!exec.violation || exec.violation.property !== m.violation.property)
       throw new Error(`${s.id}: counterexample does not replay to ${m.violation.property}`);

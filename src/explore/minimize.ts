@@ -12,6 +12,8 @@ export interface MinimizeOptions {
   maxExecutions?: number;
   /** polled between executions: stop and keep the best schedule found so far */
   shouldStop?(): boolean;
+  /** stop at this time (Date.now()), keeping the best schedule found so far */
+  deadline?: number;
   /** executions run so far, across the bound levels */
   onProgress?(executions: number): void;
 }
@@ -33,11 +35,14 @@ export function minimize(makeWorld: () => World, found: Found, opts: MinimizeOpt
   let total = 0;
   for (let bound = 0; bound <= original; bound++) {
     let best: Found | null = null;
-    explore(makeWorld, {
+    const timeLimitMs = opts.deadline === undefined ? undefined : opts.deadline - Date.now();
+    if (timeLimitMs !== undefined && timeLimitMs <= 0) break;
+    const r = explore(makeWorld, {
       reduction: 'none',
       preemptionBound: bound,
       stopAtViolation: false,
       maxExecutions: opts.maxExecutions ?? 20_000,
+      timeLimitMs,
       shouldStop: opts.shouldStop,
       onProgress: opts.onProgress && (() => opts.onProgress!(++total)),
       onExecution: (exec, schedule) => {
@@ -47,7 +52,7 @@ export function minimize(makeWorld: () => World, found: Found, opts: MinimizeOpt
       },
     });
     if (best) return { ...(best as Found), preemptions: bound };
-    if (opts.shouldStop?.()) break;
+    if (opts.shouldStop?.() || r.budget?.startsWith('time limit')) break;
   }
   return { ...found, preemptions: original };
 }

@@ -3,7 +3,7 @@
  * before it runs (the generator is advanced to its next yield right after each step), so the
  * explorer can ask whether it is enabled and what it touches without executing it.
  */
-import { type Effect, LoopBound, type Program, Violation } from '../machine/effects.js';
+import { type Effect, LoopBound, NotModeled, type Program, Violation } from '../machine/effects.js';
 import type { Footprint, Machine } from '../machine/machine.js';
 
 /** What a scenario hands the explorer for each execution: a fresh world. */
@@ -118,6 +118,10 @@ export class Execution {
     if (err instanceof LoopBound) {
       this.cut ??= `${t.name}: ${err.message}`;
       return;
+    }
+    if (err instanceof NotModeled) {
+      err.message = `${t.name} reached ${err.what}, which the model does not cover: the scenario is outside the model`;
+      throw err;
     }
     if (!(err instanceof Violation)) throw err;
     if (!this.violation)

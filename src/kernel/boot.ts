@@ -65,6 +65,9 @@ export function entryFor(k: Kernel, addr: number, level: number): number {
     let v = mem.read(at, 2);
     if (v === 0) {
       const child = mem.alloc(0, { kind: 'table', level: nextLevel(g, l) });
+      // the allocator gives -1 when it runs out: a table entry naming frame -1 would send the
+      // walkers outside memory (a scenario file's layout reports this message at its entry)
+      if (child < 0) throw new Error(`not enough memory for this layout (${mem.frames} frames, none left for a page table): raise 'frames'`);
       setRefcount(k, child, 1);
       v = mk_table_entry(child);
       mem.write(at, 2, v);

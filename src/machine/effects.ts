@@ -92,6 +92,17 @@ export class Violation extends Error {
 }
 
 /**
+ * An execution reached kernel code the model leaves out (a fallback, a level it does not walk):
+ * not a property of the kernel, and not a bug of the checker, but a scenario outside what the
+ * model covers. The search stops and says so (the CLI: exit 3, like other bad input).
+ */
+export class NotModeled extends Error {
+  constructor(readonly what: string) {
+    super(`${what} is not modeled`);
+  }
+}
+
+/**
  * A modeled kernel retry loop reached its bound: the execution is cut there (not a violation)
  * and counted, so that a verdict can say it holds within the bound.
  */

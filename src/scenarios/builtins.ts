@@ -46,9 +46,10 @@ defineLayout('anon-small', {
         .describe('x86-32 PAE: the pte table above 4 GB, with the low word of the first page (a torn pmd read names that page)'),
     })
     .strict(),
-  apply(k, a) {
+  apply(k, a, env) {
     if (a.at % PAGE_SIZE) throw new ArgError(['at'], `${hexs(a.at)} is not page-aligned (a multiple of ${hexs(PAGE_SIZE)})`);
     const pages = a.pages ?? k.machine.geometry.entries(PTE);
+    env.requireInSpace(a.at, pages, ['at']);
     if (a.swapcache && pages > k.swap.slots) throw new ArgError(['pages'], `at most ${k.swap.slots} pages fit in the swap cache`);
     if (a.table_high) placeTableHigh(k, a.at);
     const pfns = mapAnonSmall(k, a.at, pages);

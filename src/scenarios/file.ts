@@ -22,7 +22,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { LineCounter, type Node, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
+import { LineCounter, type Node, isMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import { z } from 'zod';
 import { ARCHES } from '../kernel/arch/index.js';
 import { PATCHES } from '../kernel/patches.js';
@@ -54,7 +54,9 @@ export const patchChange = z.string().superRefine((v, ctx) => {
     ctx.addIssue({ code: 'custom', message: `unknown patch '${v.slice(1)}' (known: ${Object.keys(PATCHES).join(', ')})` });
 });
 
-const bits = z.number().int().min(0).max(4);
+const bits = z.number().int().min(0, 'expected 0 to 4 (log2 entries per table)').max(4, 'expected 0 to 4 (log2 entries per table)');
+/** pgd, pmd and pte cannot be folded away (src/machine/mmu.ts Geometry) */
+const unfolded = z.number().int().min(1, 'expected 1 to 4 (log2 entries per table; this level cannot be folded)').max(4, 'expected 1 to 4 (log2 entries per table)');
 const entry = z.record(z.string(), z.unknown());
 
 export const FileSchema = z
@@ -66,7 +68,7 @@ export const FileSchema = z
     arch: archName,
     kernel: z.preprocess((v) => (typeof v === 'number' ? String(v) : v), kernelName),
     patches: z.array(patchChange).default([]),
-    geometry: z.object({ pgd: bits, p4d: bits, pud: bits, pmd: bits, pte: bits }).partial().strict().optional(),
+    geometry: z.object({ pgd: unfolded, p4d: bits, pud: bits, pmd: unfolded, pte: unfolded }).partial().strict().optional(),
     frames: z.number().int().min(8).max(4096).optional(),
     map: z.array(entry).min(1, 'expected at least one mapped region'),
     setup: z.array(entry).optional(),
@@ -178,14 +180,50 @@ function positionOf(doc: ReturnType<typeof parseDocument>, lc: LineCounter, path
   return { line: pos.line, col: pos.col };
 }
 
+/** The file's text; bytes that are not UTF-8 are an error naming where the first one is (Node's
+ * own decoding would silently turn them into U+FFFD). */
+function utf8(file: string, bytes: Buffer): string {
+  const decodes = (b: Uint8Array) => {
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(b);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (decodes(bytes)) return new TextDecoder('utf-8').decode(bytes);
+  let start = 0;
+  for (let line = 1; ; line++) {
+    const nl = bytes.indexOf(0x0a, start);
+    const end = nl < 0 ? bytes.length : nl;
+    if (!decodes(bytes.subarray(start, end))) {
+      // the text up to the first bad sequence (stream: a character cut by the prefix is pending)
+      const d = new TextDecoder('utf-8', { fatal: true });
+      let ok = '';
+      for (let n = start; n < end; n++) {
+        try {
+          ok += d.decode(bytes.subarray(n, n + 1), { stream: true });
+        } catch {
+          break;
+        }
+      }
+      const at = start + Buffer.byteLength(ok);
+      throw new InputError(`${file}: not UTF-8 text: byte 0x${bytes[at].toString(16).padStart(2, '0')} at line ${line}, column ${ok.length + 1}`);
+    }
+    start = end + 1;
+  }
+}
+
 /** Load and check a scenario file; every problem is an InputError 'file:line:col: field: message'. */
 export function loadScenarioFile(file: string, overrides: Partial<ScenarioConfig> = {}): Scenario & { spec: FileSpec } {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (err) {
     throw new InputError(`${file}: cannot read the scenario file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
+  const text = utf8(file, bytes);
+  if (!text.trim()) throw new InputError(`${file}: the file is empty (expected a mapping with arch, kernel, map and cpus; see examples/)`);
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
   if (doc.errors.length) {
@@ -193,9 +231,29 @@ export function loadScenarioFile(file: string, overrides: Partial<ScenarioConfig
     const pos = lc.linePos(e.pos[0]);
     throw new InputError(`${file}:${pos.line}:${pos.col}: malformed YAML: ${e.message.split('\n')[0]}`);
   }
-  const raw = doc.toJS();
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
-    throw new InputError(`${file}:1:1: expected a mapping with arch, kernel, map and cpus (see examples/)`);
+  let raw;
+  try {
+    raw = doc.toJS();
+  } catch (err) {
+    // an alias to an anchor not yet set, too many aliases (the yaml library's resource limit)
+    let at = (doc.contents as Node | null)?.range?.[0] ?? 0;
+    visit(doc, {
+      Alias(_, node) {
+        if (node.range && !node.resolve(doc)) {
+          at = node.range[0];
+          return visit.BREAK;
+        }
+      },
+    });
+    const pos = lc.linePos(at);
+    throw new InputError(`${file}:${pos.line}:${pos.col}: malformed YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+    const pos = lc.linePos((doc.contents as Node | null)?.range?.[0] ?? 0);
+    if (raw === null || raw === undefined) throw new InputError(`${file}: nothing in the file but comments (expected a mapping with arch, kernel, map and cpus; see examples/)`);
+    const what = Array.isArray(raw) ? 'a list' : `the ${typeof raw} ${JSON.stringify(raw).slice(0, 40)}`;
+    throw new InputError(`${file}:${pos.line}:${pos.col}: (top level): expected a mapping with arch, kernel, map and cpus (see examples/), not ${what}`);
+  }
   const spec: Record<string, unknown> = { ...raw };
   if (overrides.arch !== undefined) spec.arch = overrides.arch;
   if (overrides.kernel !== undefined) spec.kernel = overrides.kernel;

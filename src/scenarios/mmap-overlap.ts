@@ -102,6 +102,7 @@ definePath('munmap', {
   check: (a, env) => {
     vmaTreeOf(env, ['addr']);
     pageAligned(a.addr, ['addr']);
+    env.requireWholeRegions(a.addr, a.pages, ['addr']);
   },
   run: (c, a) => __vm_munmap(c, a.addr, a.pages * PAGE_SIZE),
 });
@@ -113,6 +114,7 @@ definePath('mmap_fixed', {
   check: (a, env) => {
     const t = vmaTreeOf(env, ['addr']);
     pageAligned(a.addr, ['addr']);
+    env.requireWholeRegions(a.addr, a.pages, ['addr']);
     if (!t.vmas.some((v) => v.name === a.vma)) throw new ArgError(['vma'], `no VMA named '${a.vma}' (name it in setup: [vma-tree: {spare: [${a.vma}]}])`);
   },
   run: (c, a, env) => {

@@ -39,7 +39,9 @@ export const hexs = (v: number) => '0x' + v.toString(16);
 
 /** A virtual address: a whole number (YAML reads 0x4000 as one) or a '0x...' string. */
 export const Address = z
-  .union([z.number().int().nonnegative(), z.string().regex(/^0x[0-9a-fA-F]+$/, 'expected an address like 0x4000')])
+  .union([z.number().int().nonnegative(), z.string().regex(/^0x[0-9a-fA-F]+$/, 'expected an address like 0x4000')], {
+    error: 'expected an address like 0x4000 (a whole number from 0, or a hex string)',
+  })
   .transform((v) => (typeof v === 'number' ? v : parseInt(v, 16)));
 
 /** A mapped region of the initial layout. `pfns[i]` is the page mapped at start + i * PAGE_SIZE. */
@@ -79,6 +81,34 @@ export class Env {
       throw new ArgError(field, `[${hexs(addr)}, ${hexs(end)}) is not inside one mapped region (mapped: ${mapped})`);
     }
     return r;
+  }
+
+  /** The size of the virtual address space (PGD entries times what each maps). */
+  get space(): number {
+    const g = this.geometry;
+    return g.size(PGD) * g.entries(PGD);
+  }
+
+  /** [addr, addr + pages pages) lies inside the address space (a range a path walks, unmaps or
+   * maps need not be mapped, but must exist: a huge page count would walk for ever). */
+  requireInSpace(addr: number, pages: number, field: Array<string | number>, pagesField: Array<string | number> = ['pages']): void {
+    const space = this.space;
+    if (addr >= space) throw new ArgError(field, `${hexs(addr)} is outside the address space [0, ${hexs(space)})`);
+    if (addr + pages * PAGE_SIZE > space)
+      throw new ArgError(pagesField, `${pages} pages at ${hexs(addr)} run past the end of the address space ${hexs(space)}`);
+  }
+
+  /** [addr, addr + pages pages) covers each mapped region it touches whole: the VMA tree of the
+   * model has one fixed slot per region and no splits (src/kernel/mm/vma_tree.ts), so munmap and
+   * mmap(MAP_FIXED) must take whole regions. */
+  requireWholeRegions(addr: number, pages: number, field: Array<string | number>): void {
+    const end = addr + pages * PAGE_SIZE;
+    const cut = this.regions.find((r) => r.start < end && addr < r.end && (r.start < addr || r.end > end));
+    if (cut)
+      throw new ArgError(
+        field,
+        `[${hexs(addr)}, ${hexs(end)}) covers part of ${cut.layout} [${hexs(cut.start)}, ${hexs(cut.end)}): the model does not split VMAs, so cover whole regions`,
+      );
   }
 
   /** The page initially mapped at addr. */
@@ -277,7 +307,12 @@ export function buildFromSpec(spec: ScenarioSpec, config: ScenarioConfig, resolv
     env.regions.push(region);
   }
   for (const x of resolved.setup) wrap(x.at, () => x.def.apply(k, x.args, env), true);
-  for (const c of resolved.cpus) wrap(c.at, () => c.def.check?.(c.args, env));
+  for (const c of resolved.cpus)
+    wrap(c.at, () => {
+      const a = c.args as { addr?: unknown; pages?: unknown };
+      if (typeof a.addr === 'number') env.requireInSpace(a.addr, typeof a.pages === 'number' ? a.pages : 1, ['addr']);
+      c.def.check?.(c.args, env);
+    });
   const order = spec.threadOrder ?? resolved.cpus.map((_, i) => i);
   return makeWorld(
     k,
@@ -295,7 +330,14 @@ export function pmdPages(spec: Pick<ScenarioSpec, 'geometry'>): number {
 
 /** A zod issue's message, with 'received undefined' said plainly. */
 export function zodMessage(i: z.core.$ZodIssue): string {
+  if (i.code === 'invalid_union' && i.message === 'Invalid input') {
+    // zod says only 'Invalid input': say which types would do
+    const expected = [...new Set(i.errors.flatMap((e) => e.map((x) => (x.code === 'invalid_type' ? x.expected : null)).filter(Boolean)))];
+    return expected.length ? `expected ${expected.join(' or ')}` : 'not one of the accepted forms';
+  }
   return i.message
+    .replace(/^Too (small|big): expected int /, 'expected a whole number ')
+    .replace(/^Too (small|big): /, '')
     .replace(/^Invalid option: expected one of (.*)$/, (_, list: string) => `expected one of ${list.replace(/"/g, '').split('|').join(', ')}`)
     .replace(/^Invalid input: expected (.*), received undefined$/, 'missing (expected $1)').replace(/^Invalid input: /, '');
 }

@@ -122,6 +122,7 @@ definePath('munmap_then_reuse', {
   check: (a, env) => {
     vmaTreeOf(env, ['addr']);
     if (a.addr % PAGE_SIZE) throw new ArgError(['addr'], `${hexs(a.addr)} is not page-aligned (a multiple of ${hexs(PAGE_SIZE)})`);
+    env.requireWholeRegions(a.addr, 1, ['addr']);
   },
   run: (c, a) => munmap_then_reuse(c, a.addr),
 });

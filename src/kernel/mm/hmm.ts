@@ -15,6 +15,7 @@
  * descends into one with these ops); reaching it throws a model error.
  */
 import type { Program } from '../../machine/effects.js';
+import { NotModeled } from '../../machine/effects.js';
 import { PAGE_SIZE } from '../../machine/mmu.js';
 import { type Ctx, kfunc, note } from '../kernel.js';
 import { spin_unlock } from '../sync/spinlock.js';
@@ -73,7 +74,7 @@ const hmm_vma_walk_pud = kfunc(
 );
 
 const hmm_vma_walk_pmd = kfunc('hmm_vma_walk_pmd', function* (_k: Ctx, _pmdp: EntryPtr, _start: number, _end: number, _walk: MmWalk): Program<number> {
-  throw new Error('model: hmm_vma_walk_pmd below a pmd table is not modeled');
+  throw new NotModeled('hmm_vma_walk_pmd below a pmd table');
 });
 
 export const hmm_walk_ops: MmWalkOps = {

@@ -11,6 +11,7 @@
  * range if something was zapped" (tlb_flush_mmu_tlbonly returns early on an empty range).
  */
 import type { Program } from '../../machine/effects.js';
+import { NotModeled } from '../../machine/effects.js';
 import { P4D, PUD } from '../../machine/mmu.js';
 import { type Ctx, kfunc } from '../kernel.js';
 import { pud_devmap, pud_trans_huge, zap_huge_pud } from './huge_memory.js';
@@ -38,14 +39,14 @@ const zap_pud_range = kfunc('zap_pud_range', function* (k: Ctx, vma: Vma, p4dp: 
     const next = addr_end(k, PUD, addr, end);
     zap: {
       if (pud_trans_huge(yield* deref(k, pudp)) || pud_devmap(yield* deref(k, pudp))) {
-        if (next - addr !== k.kernel.machine.geometry.size(PUD)) throw new Error('model: split_huge_pud in zap_pud_range is not modeled');
+        if (next - addr !== k.kernel.machine.geometry.size(PUD)) throw new NotModeled('split_huge_pud in zap_pud_range');
         if (yield* zap_huge_pud(k, vma, pudp, addr)) {
           zapped.any = true;
           break zap; // goto next
         }
       }
       if (yield* none_or_clear_bad(k, pudp)) break zap;
-      throw new Error('model: zap_pmd_range is not modeled');
+      throw new NotModeled('zap_pmd_range');
     }
     pudp = nextEntry(pudp);
     addr = next;

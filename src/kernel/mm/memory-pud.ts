@@ -12,6 +12,7 @@
  * perf/accounting, no userfaultfd.
  */
 import type { Program } from '../../machine/effects.js';
+import { NotModeled } from '../../machine/effects.js';
 import type { Ctx } from '../kernel.js';
 import { kfunc, note } from '../kernel.js';
 import type { Vma } from './mm_types.js';
@@ -24,7 +25,7 @@ export type HugeFault = (k: Ctx, vma: Vma, address: number, pudp: TablePtr, writ
 const create_huge_pud = kfunc('create_huge_pud', function* (k: Ctx, vma: Vma, address: number, pudp: TablePtr, write: boolean, huge_fault: HugeFault): Program<string> {
   const ret = yield* huge_fault(k, vma, address, pudp, write);
   if (ret !== 'VM_FAULT_FALLBACK') return ret;
-  throw new Error('model: create_huge_pud fallback (__split_huge_pud, then the pmd level) is not modeled');
+  throw new NotModeled('create_huge_pud fallback (__split_huge_pud, then the pmd level)');
 });
 
 /** __handle_mm_fault, down to the pud and the PUD-sized fault. */
@@ -37,11 +38,11 @@ export const __handle_mm_fault = kfunc(
     // level folded pgd_none() is the constant 0 (pgtable-nop4d.h): no load
     let p4d: EntryPtr = pgd;
     if (!g.folded(4)) {
-      if ((yield* deref(k, pgd)) === 0) throw new Error('model: __p4d_alloc is not modeled');
+      if ((yield* deref(k, pgd)) === 0) throw new NotModeled('__p4d_alloc');
       p4d = yield* offset_plain(k, 4, pgd, address);
     }
     // pud_alloc: `p4d_none(*p4d) && __pud_alloc() ? NULL : pud_offset(p4d, addr)`
-    if ((yield* deref(k, p4d)) === 0) throw new Error('model: __pud_alloc is not modeled');
+    if ((yield* deref(k, p4d)) === 0) throw new NotModeled('__pud_alloc');
     const pud = (yield* offset_plain(k, 3, p4d, address)) as TablePtr;
     // retry_pud:
     if (pud_none(yield* deref(k, pud))) return yield* create_huge_pud(k, vma, address, pud, write, huge_fault);
@@ -50,6 +51,6 @@ export const __handle_mm_fault = kfunc(
       yield* note('spurious fault on a huge pud: huge_pud_set_accessed (not modeled: no change)');
       return '0';
     }
-    throw new Error('model: the pmd level of __handle_mm_fault is not modeled');
+    throw new NotModeled('the pmd level of __handle_mm_fault');
   },
 );

@@ -10,6 +10,7 @@
  * (swap/migration entry) is not modeled.
  */
 import type { Program } from '../../machine/effects.js';
+import { NotModeled } from '../../machine/effects.js';
 import { PAGE_SIZE } from '../../machine/mmu.js';
 import { type Ctx, kfunc, note } from '../kernel.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
@@ -67,7 +68,7 @@ const mincore_pte_range = kfunc('mincore_pte_range', function* (k: Ctx, pmdp: En
     const pte = yield* deref(k, ptep); // pte_t pte = *ptep
     if (pte_none(pte)) fill(walk, 1, 0);
     else if (pte_present(pte)) fill(walk, 1, 1);
-    else throw new Error('model: mincore of a swap pte is not modeled');
+    else throw new NotModeled('mincore of a swap pte');
   }
   yield* spin_unlock(ptl);
   return 0;

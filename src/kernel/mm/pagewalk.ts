@@ -26,7 +26,7 @@
  * Every `goto again` loop is bounded by WALK_AGAIN_RETRIES: past it the execution is cut
  * (LoopBound), and the cut is reported.
  */
-import { LoopBound, type Program } from '../../machine/effects.js';
+import { NotModeled, LoopBound, type Program } from '../../machine/effects.js';
 import { P4D, PAGE_SIZE, PGD, PMD, PTE, PUD } from '../../machine/mmu.js';
 import { BUG_ON, type Ctx, kfunc } from '../kernel.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
@@ -136,7 +136,7 @@ export const walk_pmd_range = kfunc(
           // split_huge_pmd: is_swap_pmd(*pmd) || pmd_trans_huge(*pmd) || pmd_devmap(*pmd)
           const swap = (v: number) => !pmd_none(v) && !pmd_present(v);
           if (swap(yield* deref(k, pmdp)) || pmd_trans_huge(yield* deref(k, pmdp)) || pmd_devmap(yield* deref(k, pmdp)))
-            throw new Error('model: __split_huge_pmd is not modeled');
+            throw new NotModeled('__split_huge_pmd');
           // pmd_trans_unstable: pmd_read_atomic (one load on 64-bit): none or huge -> again
           const u = yield* deref(k, pmdp);
           if (pmd_none(u) || pmd_trans_huge(u)) continue;

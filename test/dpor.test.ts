@@ -101,7 +101,7 @@ export function world(progs: Op[][]): World {
   };
 }
 
-export function finalStates(progs: Op[][], reduction: 'dpor' | 'none'): Set<string> | null {
+export function finalStates(progs: Op[][], reduction: 'optimal' | 'dpor' | 'none'): Set<string> | null {
   const out = new Set<string>();
   let seen: number[][] = [];
   const make = () => {

@@ -119,6 +119,21 @@ export class Machine {
     }
   }
 
+  /** Whether enabled() can ever be false for the effect (its guard is then part of its footprint). */
+  mayBlock(e: Effect): boolean {
+    switch (e.op) {
+      case 'spin_lock':
+      case 'down_read':
+      case 'down_write':
+      case 'ipi_wait':
+      case 'irq_enter':
+      case 'gp_wait':
+        return true;
+      default:
+        return false;
+    }
+  }
+
   footprint(e: Effect, cpu: number): Footprint {
     const m = this.mem;
     switch (e.op) {

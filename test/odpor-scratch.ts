@@ -43,3 +43,16 @@ for (const progs of samples) {
   }
 }
 console.log({ tot, bad, blockedCases });
+{
+  let sN = 0, sO = 0, sD = 0, sDB = 0, maxN = 0;
+  for (const progs of samples) {
+    const make = () => world(progs);
+    const naiveT = new Set<string>();
+    const n = explore(make, { reduction: 'none', stopAtViolation: false, maxExecutions: 5000, onExecution: (_e, s) => naiveT.add(canonicalTrace(make, s)) });
+    if (n.budget) continue;
+    const o = explore(make, { reduction: 'optimal', stopAtViolation: false });
+    const d = explore(make, { reduction: 'dpor', stopAtViolation: false });
+    sN += naiveT.size; sO += o.executions + o.sleepBlocked; sD += d.executions; sDB += d.sleepBlocked; maxN = Math.max(maxN, naiveT.size);
+  }
+  console.log({ sN, sO, sD, sDB, maxN });
+}

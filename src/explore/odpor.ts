@@ -20,7 +20,7 @@
  *
  * Blocking. A step can be not enabled (lock held, IPI handler not finished, grace period, task
  * context interrupted); whether it is enabled is a function of its guard locations, which are in
- * its footprint (Machine.mayBlock, and the CPU's context word for tasks). Races are therefore only
+ * its footprint (Machine.guardLocs, and the CPU's context word for tasks). Races are therefore only
  * reversed where the reversed step is enabled, which is decided exactly: if no guard location of
  * the step is last written by e or a step after e, the step is as enabled as it was in E;
  * otherwise the state before e followed by notdep(e, E) is re-executed and asked. A race whose
@@ -42,12 +42,13 @@
  * (a step of notdep sees the same values as in E); if it ever does, the state is expanded fully
  * (every enabled thread not in the sleep set), which is sound, and odporStats.fallbacks counts it.
  */
+import type { Effect } from '../machine/effects.js';
 import type { Footprint } from '../machine/machine.js';
 import { dependent, type ExploreOptions, type ExploreResult } from './dpor.js';
 import { Execution, type World } from './runtime.js';
 
 /** Counters of the last exploreOptimal call, for tests and benchmarks. */
-export const odporStats = { replays: 0, insertions: 0, fallbacks: 0 };
+export const odporStats = { replays: 0, insertions: 0, fallbacks: 0, guardReplays: 0, fpReplays: 0, infeasible: 0 };
 
 /** A wakeup-tree node: the step of thread `key` (its footprint in the state it runs from). */
 interface WNode {
@@ -69,19 +70,35 @@ interface ONode {
   clock: number[];
   /** Clock of the chosen thread before this step (its previous step, or its spawn). */
   tclock: number[];
-  /** Guard locations of the chosen step (see guardOf). */
+  /** Position of the chosen thread's previous step, or -1. */
+  prev: number;
+  /** Guard locations of the chosen step (see guardOf), set as it is taken. */
   guard: number[];
+  /** Whether the chosen step's footprint depends on the state (see varies). */
+  varies: boolean;
+  /** The chosen step's effect (diagnostics). */
+  op?: string;
   /** Threads that exist at this state (ids below this). */
   nThreads: number;
 }
 
-/** An execution that names its threads by stable keys. */
+/**
+ * An execution that names its threads by stable keys, and IPI slots too: the machine numbers an
+ * IPI by the count of IPIs sent before it, which independent sends do not preserve, so a
+ * footprint names the location of an IPI by the step that sent it (its thread's key and step
+ * count), interned to a number above every machine location.
+ */
 class Run {
   readonly exec: Execution;
   readonly keys: string[] = [];
   readonly ids = new Map<string, number>();
+  /** machine location of an IPI slot -> its stable location */
+  private readonly slots = new Map<number, number>();
 
-  constructor(world: World) {
+  constructor(
+    world: World,
+    private readonly names: Map<string, number>,
+  ) {
     this.exec = new Execution(world, false);
     for (const t of this.exec.threads) this.name(t.id, `${t.id}`);
   }
@@ -91,24 +108,55 @@ class Run {
     this.ids.set(key, id);
   }
 
+  private slotName(tid: number, steps: number): number {
+    const name = `${this.keys[tid]}#${steps}`;
+    let n = this.names.get(name);
+    if (n === undefined) this.names.set(name, (n = SLOT_BASE + this.names.size));
+    return n;
+  }
+
+  /** Footprint of the thread's pending step, IPI slots named stably. */
+  fp(tid: number): Footprint {
+    const raw = this.exec.footprint(tid);
+    const t = this.exec.threads[tid];
+    if (t.pending?.op === 'ipi_send') return { r: raw.r, w: [this.slotName(tid, t.steps + 1)] };
+    if (this.slots.size === 0) return raw;
+    const map = (l: number) => this.slots.get(l) ?? l;
+    return { r: raw.r.map(map), w: raw.w.map(map) };
+  }
+
+  /** The machine's guard locations of an effect, IPI slots named stably. */
+  guard(e: Effect, cpu: number): number[] {
+    return this.exec.machine.guardLocs(e, cpu).map((l) => this.slots.get(l) ?? l);
+  }
+
   step(id: number): void {
     const before = this.exec.threads.length;
+    const t = this.exec.threads[id];
+    const sendSlot = t.pending?.op === 'ipi_send' ? this.exec.footprint(id).w[0] : -1;
     this.exec.step(id);
-    const s = this.exec.threads[id].steps;
-    for (let t = before; t < this.exec.threads.length; t++) this.name(t, `${this.keys[id]}/${s}.${t - before}`);
+    if (sendSlot >= 0) this.slots.set(sendSlot, this.slotName(id, t.steps));
+    for (let n = before; n < this.exec.threads.length; n++) this.name(n, `${this.keys[id]}/${t.steps}.${n - before}`);
   }
 }
 
-/** Locations whose values decide whether the thread's pending step is enabled. */
-function guardOf(exec: Execution, tid: number): number[] {
-  const t = exec.threads[tid];
-  const out: number[] = [];
-  if (t.pending && exec.machine.mayBlock(t.pending)) {
-    const f = exec.footprint(tid);
-    out.push(...f.r, ...f.w);
-  }
-  if (t.kind === 'task') out.push(exec.machine.ctxLoc(t.cpu));
+const SLOT_BASE = 2 ** 30;
+export const opsCount = new Map<string, number>();
+
+/** Locations whose values decide whether the thread's pending step is enabled: what the machine
+ * reads for it, and for a task its CPU's interrupt-context word. */
+function guardOf(run: Run, tid: number): number[] {
+  const t = run.exec.threads[tid];
+  const out = t.pending ? run.guard(t.pending, t.cpu) : [];
+  if (t.kind === 'task') out.push(run.exec.machine.ctxLoc(t.cpu));
   return out;
+}
+
+/** Whether the footprint of the thread's pending step depends on the state: not for an IPI send,
+ * whose slot Run names by the sending step. */
+function varies(run: Run, tid: number): boolean {
+  const e = run.exec.threads[tid].pending;
+  return e !== null && e.op !== 'ipi_send' && run.exec.machine.footprintVaries(e);
 }
 
 interface RunOut {
@@ -130,8 +178,10 @@ export function exploreOptimal(makeWorld: () => World, opts: ExploreOptions): Ex
   const base = opts.root?.prefix.length ?? 0;
   const res: ExploreResult = { verdict: 'verified', executions: 0, sleepBlocked: 0, cutAtBound: 0, maxDepth: 0, ms: 0, observed: new Map() };
   let fresh = base;
+  /** stable names of IPI slots (see Run) */
+  const names = new Map<string, number>();
   for (;;) {
-    const out = runOne(makeWorld, nodes, opts, base);
+    const out = runOne(makeWorld, nodes, opts, base, names);
     const exec = out.run.exec;
     res.maxDepth = Math.max(res.maxDepth, nodes.length);
     if (out.kind === 'blocked') res.sleepBlocked++;
@@ -147,7 +197,7 @@ export function exploreOptimal(makeWorld: () => World, opts: ExploreOptions): Ex
       }
       opts.onExecution?.(exec, nodes.map((n) => n.chosen));
     }
-    new Races(makeWorld, nodes, base, out).analyse(fresh);
+    new Races(makeWorld, names, nodes, base, out).analyse(fresh);
     if (opts.maxExecutions !== undefined && res.executions + res.sleepBlocked >= opts.maxExecutions) {
       res.budget = `max executions ${opts.maxExecutions}`;
       break;
@@ -174,12 +224,12 @@ export function exploreOptimal(makeWorld: () => World, opts: ExploreOptions): Ex
 }
 
 /** Replays the current prefix, then extends it to a maximal execution along the wakeup trees. */
-function runOne(makeWorld: () => World, nodes: ONode[], opts: ExploreOptions, base: number): RunOut {
-  const run = new Run(makeWorld());
+function runOne(makeWorld: () => World, nodes: ONode[], opts: ExploreOptions, base: number, names: Map<string, number>): RunOut {
+  const run = new Run(makeWorld(), names);
   const exec = run.exec;
   const st = new RunState();
   for (let d = 0; d < Math.max(nodes.length, base); d++) {
-    if (d === nodes.length) nodes.push(prefixNode(exec, opts.root!.prefix[d]));
+    if (d === nodes.length) nodes.push(prefixNode(run, opts.root!.prefix[d]));
     stepWithClock(run, nodes, d, st);
   }
   for (;;) {
@@ -187,7 +237,7 @@ function runOne(makeWorld: () => World, nodes: ONode[], opts: ExploreOptions, ba
     const d = nodes.length;
     const enabled = exec.enabled();
     const fps = new Map<number, Footprint>();
-    for (const t of exec.threads) if (t.pending) fps.set(t.id, exec.footprint(t.id));
+    for (const t of exec.threads) if (t.pending) fps.set(t.id, run.fp(t.id));
     if (enabled.length === 0) {
       const stopped = exec.cut !== null;
       exec.finish();
@@ -214,7 +264,7 @@ function runOne(makeWorld: () => World, nodes: ONode[], opts: ExploreOptions, ba
       chosen = candidates.includes(prev) ? prev : candidates[0];
       wut.push({ key: run.keys[chosen], fp: fps.get(chosen)!, children: [] });
     }
-    nodes.push({ enabled, fps, sleep, wut, chosen, clock: [], tclock: [], guard: guardOf(exec, chosen), nThreads: exec.threads.length });
+    nodes.push({ enabled, fps, sleep, wut, chosen, clock: [], tclock: [], prev: -1, guard: [], varies: false, nThreads: exec.threads.length });
     stepWithClock(run, nodes, d, st);
   }
 }
@@ -229,12 +279,13 @@ function fallback(wut: WNode[], enabled: number[], sleep: Map<number, Footprint>
 }
 
 /** A frozen node of the root prefix: its one choice, never backtracked, no wakeup tree. */
-function prefixNode(exec: Execution, t: number): ONode {
+function prefixNode(run: Run, t: number): ONode {
+  const exec = run.exec;
   const enabled = exec.enabled();
   if (!enabled.includes(t)) throw new Error(`root prefix: thread ${t} is not enabled at step ${exec.stepCount}`);
   const fps = new Map<number, Footprint>();
-  for (const th of exec.threads) if (th.pending) fps.set(th.id, exec.footprint(th.id));
-  return { enabled, fps, sleep: new Map(), wut: [], chosen: t, clock: [], tclock: [], guard: guardOf(exec, t), nThreads: exec.threads.length };
+  for (const th of exec.threads) if (th.pending) fps.set(th.id, run.fp(th.id));
+  return { enabled, fps, sleep: new Map(), wut: [], chosen: t, clock: [], tclock: [], prev: -1, guard: [], varies: false, nThreads: exec.threads.length };
 }
 
 /** Sleep set of the state reached by the node's chosen step. */
@@ -273,6 +324,8 @@ function backtrack(nodes: ONode[], base: number, run: Run): number {
  */
 class RunState {
   readonly clocks: number[][] = [];
+  /** position of each thread's last step */
+  readonly lastPos: number[] = [];
   private readonly lastWrite = new Map<number, number>();
   private readonly readsSince = new Map<number, number[]>();
   readonly history = new Map<number, Array<{ step: number; write: boolean }>>();
@@ -316,6 +369,11 @@ function stepWithClock(run: Run, nodes: ONode[], d: number, st: RunState): void 
   const node = nodes[d];
   const p = node.chosen;
   node.tclock = (st.clocks[p] ?? []).slice();
+  node.prev = st.lastPos[p] ?? -1;
+  st.lastPos[p] = d;
+  node.guard = guardOf(run, p);
+  node.varies = varies(run, p);
+  node.op = run.exec.threads[p].pending!.op;
   const c = st.record(nodes, d, p, node.fps.get(p)!);
   const before = exec.threads.length;
   run.step(p);
@@ -356,6 +414,7 @@ class Races {
 
   constructor(
     private readonly makeWorld: () => World,
+    private readonly names: Map<string, number>,
     nodes: ONode[],
     private readonly base: number,
     private readonly out: RunOut,
@@ -372,13 +431,14 @@ class Races {
     const { nodes } = this;
     for (let t = Math.max(fresh, this.base + 1); t < this.n; t++) {
       const node = nodes[t];
-      this.target(t, node.chosen, node.fps.get(node.chosen)!, node.tclock, node.guard, true);
+      this.target(t, node.chosen, node.fps.get(node.chosen)!, node.tclock, node.prev, node.guard, node.varies, true);
     }
     const exec = this.out.run.exec;
     for (const th of exec.threads) {
       if (!th.pending) continue;
       const enabled = this.out.endEnabled === null ? undefined : this.out.endEnabled.includes(th.id);
-      this.target(this.n, th.id, exec.footprint(th.id), this.out.st.clocks[th.id] ?? [], guardOf(exec, th.id), enabled);
+      const run = this.out.run;
+      this.target(this.n, th.id, run.fp(th.id), this.out.st.clocks[th.id] ?? [], this.out.st.lastPos[th.id] ?? -1, guardOf(run, th.id), varies(run, th.id), enabled);
     }
   }
 
@@ -405,7 +465,7 @@ class Races {
    * footprint fp, thread clock cp before it and guard locations `guard`; enabledAtT: whether it
    * was enabled at t in E (undefined: not known).
    */
-  private target(t: number, p: number, fp: Footprint, cp: number[], guard: number[], enabledAtT: boolean | undefined): void {
+  private target(t: number, p: number, fp: Footprint, cp: number[], prev: number, guard: number[], fpVaries: boolean, enabledAtT: boolean | undefined): void {
     const { nodes, base } = this;
     const hist = this.out.st.history;
     const cands = new Set<number>();
@@ -430,24 +490,70 @@ class Races {
     for (const k of order) {
       if (reversible.some((f) => this.hb(k, f))) continue;
       const guardChanged = guard.some((l) => this.changed(l, t, k));
-      let feasible = guardChanged ? undefined : enabledAtT;
+      let feasible = guardChanged ? this.enabledWithout(k, t, p, prev, guard) : enabledAtT;
       if (feasible === false) continue; // still blocked with e_k out of the way: look further back
-      const fpChanged = guardChanged || fp.r.some((l) => this.changed(l, t, k)) || fp.w.some((l) => this.changed(l, t, k));
+      const fpChanged = fpVaries && (fp.r.some((l) => this.changed(l, t, k)) || fp.w.some((l) => this.changed(l, t, k)));
       const items = this.notdep(k);
       let v: Item[] = [...items, { key, pos: -1, fp: fpChanged ? null : fp }];
       const node = nodes[k];
       const redundant = this.sleepCovers(node, v, last) || this.insert(node.wut, v, last, true);
+      // Covered already, but whether the reversal is even enabled is not known: rather than
+      // re-execute to find out, treat it as possibly blocked and look further back too (sound:
+      // more candidates are examined, each against the same redundancy checks).
+      if (redundant && feasible === undefined) continue;
       if (feasible === undefined || (!redundant && v[v.length - 1].fp === null)) {
+        if (feasible === undefined) odporStats.guardReplays++; else odporStats.fpReplays++;
         const r = this.reach(k, items);
         const id = r.ids.get(key);
         feasible = id !== undefined && r.exec.isEnabled(r.exec.threads[id]);
-        if (feasible) v = [...items, { key, pos: -1, fp: r.exec.footprint(id!) }];
+        if (feasible) v = [...items, { key, pos: -1, fp: r.fp(id!) }];
+        else {
+          odporStats.infeasible++;
+          if (process.env.ODPOR_OPS) {
+            const tt = this.out.run.exec.threads[p];
+            const key2 = `${tt.kind}:${t < this.n ? this.nodes[t].op : 'end ' + tt.pending?.op} k=${this.nodes[k].op} tk=${this.out.run.exec.threads[this.nodes[k].chosen].kind}`;
+            opsCount.set(key2, (opsCount.get(key2) ?? 0) + 1);
+          }
+        }
       }
+      if (process.env.ODPOR_DEBUG) console.error('cand', k, t, JSON.stringify({ feasible, redundant, guardChanged, fpChanged, guard, fp, h: guard.map((l) => this.out.st.history.get(l)) }));
       if (!feasible) continue; // not a race: the reversed step would be blocked
       reversible.push(k);
       if (redundant || this.sleepCovers(node, v, last)) continue;
+      if (process.env.ODPOR_DEBUG) console.error('race', k, t, 'insert', v.map((x) => x.key).join(' '), 'at', nodes.slice(0, k).map((n) => n.chosen).join(' '));
       if (!this.insert(node.wut, v, last, false)) odporStats.insertions++;
     }
+  }
+
+  /**
+   * Whether thread p's step at t (its previous step at `prev`) is enabled once step k and the
+   * steps after it are taken out, when that can be read off E without re-executing: let s be the
+   * first removed step that writes a guard location; if no step kept writes one between s and t,
+   * the guard holds in the reordered state what it held at s, where p was already waiting at the
+   * same step, so p is enabled there iff it was at s. Otherwise undefined.
+   */
+  private enabledWithout(k: number, t: number, p: number, prev: number, guard: number[]): boolean | undefined {
+    const hist = this.out.st.history;
+    const removed = (m: number) => m === k || (m > k && this.hb(k, m));
+    let s = t;
+    for (const l of guard)
+      for (const a of hist.get(l) ?? []) {
+        if (a.step >= s) break;
+        if (a.write && a.step >= k && removed(a.step)) s = a.step;
+      }
+    if (s === t || prev >= s || p >= this.nodes[s].nThreads) {
+      if (process.env.ODPOR_OPS) opsCount.set(`why ${s === t} ${prev >= s} ${p >= this.nodes[s]?.nThreads}`, (opsCount.get(`why ${s === t} ${prev >= s} ${p >= this.nodes[s]?.nThreads}`) ?? 0) + 1);
+      return undefined;
+    }
+    for (const l of guard)
+      for (const a of hist.get(l) ?? []) {
+        if (a.step >= t) break;
+        if (a.write && a.step > s && !removed(a.step)) {
+          if (process.env.ODPOR_OPS) opsCount.set(`kept ${this.nodes[a.step].op}`, (opsCount.get(`kept ${this.nodes[a.step].op}`) ?? 0) + 1);
+          return undefined;
+        }
+      }
+    return this.nodes[s].enabled.includes(p);
   }
 
   /** The steps after k that do not happen after it (notdep(e_k, E)). */
@@ -469,7 +575,7 @@ class Races {
     let r = this.reachCache.get(k);
     if (r) return r;
     odporStats.replays++;
-    r = new Run(this.makeWorld());
+    r = new Run(this.makeWorld(), this.names);
     for (let d = 0; d < k; d++) r.step(this.nodes[d].chosen);
     for (const it of items) {
       const id = r.ids.get(it.key);

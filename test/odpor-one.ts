@@ -1,0 +1,12 @@
+import { explore } from '../src/explore/dpor.js';
+import { odporStats } from '../src/explore/odpor.js';
+import { canonicalTrace } from '../src/explore/canonical.js';
+import { world } from './dpor.test.js';
+const progs = JSON.parse(process.argv[2]);
+const make = () => world(progs);
+const naiveT = new Set<string>();
+explore(make, { reduction: 'none', stopAtViolation: false, onExecution: (_e, s) => naiveT.add(canonicalTrace(make, s)) });
+const oT: string[] = [];
+const o = explore(make, { reduction: 'optimal', stopAtViolation: false, onExecution: (_e, s) => { oT.push(canonicalTrace(make, s)); console.log('exec', s.join(' ')); } });
+console.log(o.executions, o.sleepBlocked, odporStats, 'naive', naiveT.size);
+for (const t of naiveT) if (!oT.includes(t)) console.log('missing', t);

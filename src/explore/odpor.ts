@@ -38,6 +38,12 @@
  * step dependent on everything (which can only say "redundant" when it is), and the reordered
  * state is re-executed for the exact footprint before anything is inserted.
  *
+ * Work items (`root`): the prefix is replayed as frozen nodes, never backtracked, with no wakeup
+ * trees (races reaching back into it are dropped: their sequences belong to other children of
+ * the prefix states, which the split expands fully), and the first free node starts with
+ * root.sleep. Unlike FG's, ODPOR's sleep sets also decide redundancy of wakeup sequences, which
+ * for a thread asleep since the root needs more care: see Races.insert.
+ *
  * Fallback: a wakeup-tree child that is not enabled where it is to run cannot happen by the above
  * (a step of notdep sees the same values as in E); if it ever does, the state is expanded fully
  * (every enabled thread not in the sleep set), which is sound, and odporStats.fallbacks counts it.
@@ -48,7 +54,7 @@ import { dependent, type ExploreOptions, type ExploreResult } from './dpor.js';
 import { Execution, type World } from './runtime.js';
 
 /** Counters of the last exploreOptimal call, for tests and benchmarks. */
-export const odporStats = { replays: 0, insertions: 0, fallbacks: 0, guardReplays: 0, fpReplays: 0, infeasible: 0 };
+export const odporStats = { replays: 0, insertions: 0, fallbacks: 0 };
 
 /** A wakeup-tree node: the step of thread `key` (its footprint in the state it runs from). */
 interface WNode {
@@ -78,8 +84,6 @@ interface ONode {
   guard: number[];
   /** Whether the chosen step's footprint depends on the state (see varies). */
   varies: boolean;
-  /** The chosen step's effect (diagnostics). */
-  op?: string;
   /** Threads that exist at this state (ids below this). */
   nThreads: number;
 }
@@ -143,7 +147,6 @@ class Run {
 }
 
 const SLOT_BASE = 2 ** 30;
-export const opsCount = new Map<string, number>();
 
 /** Locations whose values decide whether the thread's pending step is enabled: what the machine
  * reads for it, and for a task its CPU's interrupt-context word. */
@@ -378,7 +381,6 @@ function stepWithClock(run: Run, nodes: ONode[], d: number, st: RunState): void 
   st.lastPos[p] = d;
   node.guard = guardOf(run, p);
   node.varies = varies(run, p);
-  node.op = run.exec.threads[p].pending!.op;
   const c = st.record(nodes, d, p, node.fps.get(p)!);
   const before = exec.threads.length;
   run.step(p);
@@ -507,25 +509,14 @@ class Races {
       // more candidates are examined, each against the same redundancy checks).
       if (redundant && feasible === undefined) continue;
       if (feasible === undefined || (!redundant && v[v.length - 1].fp === null)) {
-        if (feasible === undefined) odporStats.guardReplays++; else odporStats.fpReplays++;
         const r = this.reach(k, items);
         const id = r.ids.get(key);
         feasible = id !== undefined && r.exec.isEnabled(r.exec.threads[id]);
         if (feasible) v = [...items, { key, pos: -1, fp: r.fp(id!) }];
-        else {
-          odporStats.infeasible++;
-          if (process.env.ODPOR_OPS) {
-            const tt = this.out.run.exec.threads[p];
-            const key2 = `${tt.kind}:${t < this.n ? this.nodes[t].op : 'end ' + tt.pending?.op} k=${this.nodes[k].op} tk=${this.out.run.exec.threads[this.nodes[k].chosen].kind}`;
-            opsCount.set(key2, (opsCount.get(key2) ?? 0) + 1);
-          }
-        }
       }
-      if (process.env.ODPOR_DEBUG) console.error('cand', k, t, JSON.stringify({ feasible, redundant, guardChanged, fpChanged, guard, fp, h: guard.map((l) => this.out.st.history.get(l)) }));
       if (!feasible) continue; // not a race: the reversed step would be blocked
       reversible.push(k);
       if (redundant || this.sleepCovers(node, v, last)) continue;
-      if (process.env.ODPOR_DEBUG) console.error('race', k, t, 'insert', v.map((x) => x.key).join(' '), 'at', nodes.slice(0, k).map((n) => n.chosen).join(' '));
       if (!this.insert(node, v, last, false)) odporStats.insertions++;
     }
   }
@@ -546,17 +537,11 @@ class Races {
         if (a.step >= s) break;
         if (a.write && a.step >= k && removed(a.step)) s = a.step;
       }
-    if (s === t || prev >= s || p >= this.nodes[s].nThreads) {
-      if (process.env.ODPOR_OPS) opsCount.set(`why ${s === t} ${prev >= s} ${p >= this.nodes[s]?.nThreads}`, (opsCount.get(`why ${s === t} ${prev >= s} ${p >= this.nodes[s]?.nThreads}`) ?? 0) + 1);
-      return undefined;
-    }
+    if (s === t || prev >= s || p >= this.nodes[s].nThreads) return undefined;
     for (const l of guard)
       for (const a of hist.get(l) ?? []) {
         if (a.step >= t) break;
-        if (a.write && a.step > s && !removed(a.step)) {
-          if (process.env.ODPOR_OPS) opsCount.set(`kept ${this.nodes[a.step].op}`, (opsCount.get(`kept ${this.nodes[a.step].op}`) ?? 0) + 1);
-          return undefined;
-        }
+        if (a.write && a.step > s && !removed(a.step)) return undefined;
       }
     return this.nodes[s].enabled.includes(p);
   }

@@ -4,7 +4,7 @@
  * sleep-set-blocked ones included, per distinct trace: 1.00 is optimal), wall time (median of
  * runs), executions per second and peak RSS; then sweeps of entries per table and of CPUs on the
  * collapse question. Figures are machine-dependent: compare ratios within one run. --reduction
- * picks the explorer (default dpor, the one `check` uses); traces are named by
+ * picks the explorer (default optimal, the one `check` uses); traces are named by
  * src/explore/canonical.ts.
  */
 import { canonicalTrace } from '../src/explore/canonical.js';
@@ -15,7 +15,7 @@ import type { Scenario, ScenarioConfig } from '../src/scenarios/scenario.js';
 const quick = process.argv.includes('--quick');
 const json = process.argv.includes('--json');
 const RUNS = quick ? 1 : 3;
-const reductionArg = process.argv.includes('--reduction') ? process.argv[process.argv.indexOf('--reduction') + 1] : 'dpor';
+const reductionArg = process.argv.includes('--reduction') ? process.argv[process.argv.indexOf('--reduction') + 1] : 'optimal';
 if (reductionArg !== 'dpor' && reductionArg !== 'optimal') throw new Error(`--reduction: dpor or optimal, not ${reductionArg}`);
 const reduction: 'dpor' | 'optimal' = reductionArg;
 /** Counting traces replays every execution; above this many it is skipped. */

@@ -1,7 +1,8 @@
 /**
- * Checking one question: exhaustive DPOR exploration, then, for a violation, minimization and
- * a recorded replay of the counterexample. The verdict comes from the exploration alone; the
- * expectation is carried through for the report, never consulted.
+ * Checking one question: exhaustive exploration with optimal DPOR (src/explore/odpor.ts), then,
+ * for a violation, minimization and a recorded replay of the counterexample. The verdict comes
+ * from the exploration alone; the expectation is carried through for the report, never
+ * consulted.
  */
 import { explore } from './dpor.js';
 import { minimize } from './minimize.js';
@@ -69,7 +70,7 @@ export function check<C>(s: Checkable<C>, opts: CheckOptions = {}): CheckResult 
   };
   const r =
     strategy === 'dfs'
-      ? explore(make, { reduction: 'dpor', ...common })
+      ? explore(make, { reduction: 'optimal', ...common })
       : sample(make, { strategy, seed: opts.seed ?? 1, depth: opts.depth, ...common });
   let trace: Counterexample | null = null;
   if (r.found) {

@@ -1,25 +1,30 @@
 /**
- * npm run bench [-- --json] [-- --quick]: per catalog row, executions, distinct Mazurkiewicz
- * traces and executionsPerTrace (explored executions, sleep-set-blocked ones included, per
- * distinct trace: 1.00 is optimal), wall time (median of runs), executions per second and peak
- * RSS; then sweeps of entries per table and of CPUs on the collapse question; then memory: the
- * largest row (the most executions) in a fresh child process at increasing --max-executions,
- * its peak RSS each time (the stateless DFS keeps only the current path, so it stays flat);
- * then --jobs 1 vs 2 on the rows that take over a second (the CLI's worker pool, speedup as a
- * ratio). Figures are machine-dependent: compare ratios within one run.
+ * npm run bench [-- --json] [-- --quick] [-- --reduction dpor|optimal]: per catalog row,
+ * executions, distinct Mazurkiewicz traces and executionsPerTrace (explored executions,
+ * sleep-set-blocked ones included, per distinct trace: 1.00 is optimal), wall time (median of
+ * runs), executions per second and peak RSS; then sweeps of entries per table and of CPUs on the
+ * collapse question; then memory: the largest row (the most executions) in a fresh child
+ * process at increasing --max-executions, its peak RSS each time (the stateless DFS keeps only
+ * the current path, so it stays flat); then --jobs 1 vs 2 on the rows that take over a second
+ * (the CLI's worker pool, speedup as a ratio). Figures are machine-dependent: compare ratios
+ * within one run. --reduction picks the explorer (default dpor, the one `check` uses); traces
+ * are named by src/explore/canonical.ts. The search is split into work items as `check` does.
  */
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { exploreSplit as explore } from '../src/explore/partition.js';
-import { runJobs } from '../src/cli/run.js';
-import { replay, type World } from '../src/explore/runtime.js';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { runJobs } from '../src/cli/run.js';
+import { canonicalTrace } from '../src/explore/canonical.js';
+import { exploreSplit as explore } from '../src/explore/partition.js';
 import { CATALOG } from '../src/scenarios/catalog.js';
 import type { Scenario, ScenarioConfig } from '../src/scenarios/scenario.js';
 
 const quick = process.argv.includes('--quick');
 const json = process.argv.includes('--json');
 const RUNS = quick ? 1 : 3;
+const reductionArg = process.argv.includes('--reduction') ? process.argv[process.argv.indexOf('--reduction') + 1] : 'dpor';
+if (reductionArg !== 'dpor' && reductionArg !== 'optimal') throw new Error(`--reduction: dpor or optimal, not ${reductionArg}`);
+const reduction: 'dpor' | 'optimal' = reductionArg;
 /** Counting traces replays every execution; above this many it is skipped. */
 const TRACE_COUNT_LIMIT = quick ? 600 : 6000;
 
@@ -42,53 +47,20 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-/**
- * A canonical name for the Mazurkiewicz trace of an execution: its lexicographically least
- * linearization (smallest thread first among the steps whose dependent predecessors are done).
- */
-function canonical(make: () => World, schedule: number[]): string {
-  const steps = replay(make(), schedule).trace;
-  const n = steps.length;
-  const preds: number[][] = steps.map(() => []);
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < i; j++) {
-      const a = steps[i];
-      const b = steps[j];
-      if (a.thread === b.thread || dependent(a.locs!, b.locs!)) preds[i].push(j);
-    }
-  const done = new Array<boolean>(n).fill(false);
-  const out: string[] = [];
-  for (let k = 0; k < n; k++) {
-    let best = -1;
-    for (let i = 0; i < n; i++) {
-      if (done[i] || !preds[i].every((j) => done[j])) continue;
-      if (best < 0 || steps[i].thread < steps[best].thread) best = i;
-    }
-    done[best] = true;
-    out.push(`${steps[best].thread}`);
-  }
-  return out.join(',');
-}
-
-function dependent(a: { r: number[]; w: number[] }, b: { r: number[]; w: number[] }): boolean {
-  const hit = (x: number[], y: number[]) => x.some((v) => y.includes(v));
-  return hit(a.w, b.w) || hit(a.w, b.r) || hit(a.r, b.w);
-}
-
 function measure(id: string, s: Pick<Scenario, 'build'>, config: ScenarioConfig, timeLimitMs?: number): Row {
   const make = () => s.build(config);
   const times: number[] = [];
-  let r = quick ? null : explore(make, { reduction: 'dpor', stopAtViolation: false, timeLimitMs }); // warm-up
+  let r = quick ? null : explore(make, { reduction, stopAtViolation: false, timeLimitMs }); // warm-up
   for (let i = 0; i < RUNS; i++) {
     const t0 = performance.now();
-    r = explore(make, { reduction: 'dpor', stopAtViolation: false, timeLimitMs });
+    r = explore(make, { reduction, stopAtViolation: false, timeLimitMs });
     times.push(performance.now() - t0);
   }
   if (!r) throw new Error('no run');
   let traces: number | null = null;
   if (r.executions <= TRACE_COUNT_LIMIT) {
     const seen = new Set<string>();
-    explore(make, { reduction: 'dpor', stopAtViolation: false, onExecution: (_e, sched) => seen.add(canonical(make, sched)) });
+    explore(make, { reduction, stopAtViolation: false, onExecution: (_e, sched) => seen.add(canonicalTrace(make, sched)) });
     traces = seen.size;
   }
   const ms = median(times);
@@ -195,12 +167,12 @@ async function main(): Promise<void> {
   const slow = catalog.filter((r) => r.msMedian > 1000).sort((a, b) => a.msMedian - b.msMedian);
   const jobs: JobsRow[] = [];
   for (const r of quick ? slow.slice(0, 2) : slow) jobs.push(await jobsSpeedup(r.id));
-  const out = { quick, runs: RUNS, node: process.version, cores: availableParallelism(), catalog, sweeps: { entriesPerTable: entries, cpus }, memory: { id: LARGEST, points: mem }, jobs };
+  const out = { quick, runs: RUNS, reduction, node: process.version, cores: availableParallelism(), catalog, sweeps: { entriesPerTable: entries, cpus }, memory: { id: LARGEST, points: mem }, jobs };
   if (json) console.log(JSON.stringify(out, null, 2));
   else
     console.log(
       [
-        table('catalog', catalog),
+        table(`catalog (reduction ${reduction})`, catalog),
         table(`\nsweep: entries per table (${base.id})`, entries),
         table(`\nsweep: CPUs (${base.id}, 2 entries per table; extra CPUs run GUP-fast too)`, cpus),
         '\n* a budget stopped this point: its figures cover part of the search',

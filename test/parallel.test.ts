@@ -41,6 +41,18 @@ for (const id of ROWS) {
   });
 }
 
+test('--reduction optimal: the same verdict and counterexample property, the same JSON with any --jobs', () => {
+  for (const id of ['reclaim/arm64-no-pte-recheck', 'collapse/x86-64-ipi-no-recheck']) {
+    const d = JSON.parse(run('check', id, '--json').out);
+    const o1 = run('check', id, '--json', '--reduction', 'optimal');
+    const o2 = run('check', id, '--json', '--reduction', 'optimal', '--jobs', '2');
+    assert.equal(stable(o1.out), stable(o2.out), id);
+    const o = JSON.parse(o1.out);
+    assert.deepEqual([o.verdict, o.property], [d.verdict, d.property], id);
+    if (o.verdict === 'verified') assert.equal(o.sleepBlocked, 0, 'optimal: no sleep-set-blocked executions');
+  }
+});
+
 test('random and pct: the same seed gives byte-identical JSON, with any --jobs', () => {
   for (const strategy of ['random', 'pct']) {
     const a = run('check', 'collapse/arm64-no-recheck', '--strategy', strategy, '--seed', '5', '--max-executions', '50', '--json');

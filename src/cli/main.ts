@@ -77,6 +77,7 @@ interface SearchOpts extends BudgetOpts {
   progress?: boolean;
   json?: boolean;
   jobs: number;
+  reduction: 'dpor' | 'optimal';
 }
 
 function checkOptions(o: BudgetOpts): CheckOptions {
@@ -86,7 +87,7 @@ function checkOptions(o: BudgetOpts): CheckOptions {
 function searchOptions(o: SearchOpts): Omit<CheckOptions, 'shouldStop' | 'onProgress'> {
   if (o.strategy === 'dfs' && o.seed !== undefined) throw new UsageError('--seed applies to --strategy random or pct (dfs is exhaustive and deterministic)');
   if (o.strategy !== 'pct' && o.depth !== undefined) throw new UsageError('--depth applies to --strategy pct');
-  return { ...checkOptions(o), strategy: o.strategy, seed: o.strategy === 'dfs' ? undefined : (o.seed ?? 1), depth: o.depth, noMinimize: !o.minimize };
+  return { ...checkOptions(o), strategy: o.strategy, reduction: o.strategy === 'dfs' ? o.reduction : undefined, seed: o.strategy === 'dfs' ? undefined : (o.seed ?? 1), depth: o.depth, noMinimize: !o.minimize };
 }
 
 /** The options check and explain share. */
@@ -103,6 +104,7 @@ function searchFlags(c: Command): Command {
     .option('--no-minimize', 'report the first counterexample found, unminimized')
     .option('--progress', 'show the progress bar even without a TTY')
     .option('--no-progress', 'never show the progress bar')
+    .addOption(new Option('--reduction <reduction>', 'dfs: dpor (source sets, sleep sets) or optimal (wakeup trees: one execution per trace)').choices(['dpor', 'optimal']).default('dpor'))
     .option('--jobs <n>', 'worker threads sharing the search (the result does not depend on it)', positiveInt, 1)
     .option('--json', 'machine-readable output (no progress bar)');
 }

@@ -1,7 +1,8 @@
 /**
- * Checking one question: exhaustive DPOR exploration, then, for a violation, minimization and
- * a recorded replay of the counterexample. The verdict comes from the exploration alone; the
- * expectation is carried through for the report, never consulted.
+ * Checking one question: exhaustive exploration (source-set DPOR by default, optimal DPOR on
+ * request) split into work items, then, for a violation, minimization and a recorded replay of
+ * the counterexample. The verdict comes from the exploration alone; the expectation is carried
+ * through for the report, never consulted.
  */
 import { NotModeled } from '../machine/effects.js';
 import type { ExploreResult } from './dpor.js';
@@ -27,6 +28,8 @@ export interface CheckOptions {
   noMinimize?: boolean;
   /** dfs: exhaustive DPOR (default); random, pct: seeded sampling (verdict violated or unknown) */
   strategy?: 'dfs' | 'random' | 'pct';
+  /** dfs's reduction: 'dpor' (source sets and sleep sets, the default) or 'optimal' (wakeup trees) */
+  reduction?: 'dpor' | 'optimal';
   /** seed for random and pct (default 1) */
   seed?: number;
   /** PCT bug depth (default 3) */
@@ -82,7 +85,7 @@ function checkOnce<C>(s: Checkable<C>, opts: CheckOptions): CheckResult {
   };
   const r =
     strategy === 'dfs'
-      ? exploreSplit(make, { reduction: 'dpor', ...common })
+      ? exploreSplit(make, { reduction: opts.reduction ?? 'dpor', ...common })
       : sample(make, { strategy, seed: opts.seed ?? 1, depth: opts.depth, ...common });
   return report(s, r, opts, t0);
 }

@@ -8,10 +8,13 @@
  * the reference the reduction is tested against), optionally under a preemption bound.
  */
 import type { Footprint } from '../machine/machine.js';
+import { exploreOptimal } from './odpor.js';
 import { Execution, type ViolationInfo, type World } from './runtime.js';
 
 export interface ExploreOptions {
-  reduction: 'dpor' | 'none';
+  /** 'optimal': Optimal DPOR with wakeup trees (odpor.ts); 'dpor': Flanagan–Godefroid with
+   * sleep sets; 'none': naive enumeration. */
+  reduction: 'optimal' | 'dpor' | 'none';
   maxExecutions?: number;
   timeLimitMs?: number;
   /** Only with reduction 'none': at most this many preemptions per schedule. */
@@ -79,6 +82,7 @@ function overlaps(x: number[], y: number[]): boolean {
 }
 
 export function explore(makeWorld: () => World, opts: ExploreOptions): ExploreResult {
+  if (opts.reduction === 'optimal') return exploreOptimal(makeWorld, opts);
   const t0 = Date.now();
   const stopAt = opts.stopAtViolation ?? true;
   const nodes: Node[] = [];

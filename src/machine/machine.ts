@@ -119,6 +119,41 @@ export class Machine {
     }
   }
 
+  /** The locations enabled() reads for the effect (a subset of its footprint; empty when it is
+   * always enabled): the explorer decides from them whether reordering can change it. */
+  guardLocs(e: Effect, cpu: number): number[] {
+    switch (e.op) {
+      case 'spin_lock':
+      case 'down_read':
+      case 'down_write':
+        return [e.addr];
+      case 'ipi_wait':
+        return [this.locIpi + e.ticket];
+      case 'irq_enter':
+        return [this.cpuLoc(cpu, IRQ), this.cpuLoc(cpu, CTX)];
+      case 'gp_wait':
+        return this.gps[e.ticket].map(([c]) => this.cpuLoc(c, QS));
+      default:
+        return [];
+    }
+  }
+
+  /** Whether footprint() of the effect depends on the state (beyond the effect and the CPU): a
+   * load that follows the entry it reads, the allocator's pick, the hardware walk, the next IPI
+   * slot. The others touch fixed locations. */
+  footprintVaries(e: Effect): boolean {
+    switch (e.op) {
+      case 'load':
+        return e.follow === true;
+      case 'alloc':
+      case 'user_access':
+      case 'ipi_send':
+        return true;
+      default:
+        return false;
+    }
+  }
+
   footprint(e: Effect, cpu: number): Footprint {
     const m = this.mem;
     switch (e.op) {

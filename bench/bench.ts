@@ -8,14 +8,16 @@
  * the current path, so it stays flat); then --jobs 1 vs 2 on the rows that take over a second
  * (the CLI's worker pool, speedup as a ratio). Figures are machine-dependent: compare ratios
  * within one run. --reduction picks the explorer (default dpor, the one `check` uses); traces
- * are named by src/explore/canonical.ts. The search is split into work items as `check` does.
+ * are named by src/explore/canonical.ts. The search is split into work items as `check` does
+ * (--unsplit: one search from the root, the reduction alone).
  */
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { runJobs } from '../src/cli/run.js';
 import { canonicalTrace } from '../src/explore/canonical.js';
-import { exploreSplit as explore } from '../src/explore/partition.js';
+import { explore as exploreWhole } from '../src/explore/dpor.js';
+import { exploreSplit } from '../src/explore/partition.js';
 import { CATALOG } from '../src/scenarios/catalog.js';
 import type { Scenario, ScenarioConfig } from '../src/scenarios/scenario.js';
 
@@ -25,6 +27,10 @@ const RUNS = quick ? 1 : 3;
 const reductionArg = process.argv.includes('--reduction') ? process.argv[process.argv.indexOf('--reduction') + 1] : 'dpor';
 if (reductionArg !== 'dpor' && reductionArg !== 'optimal') throw new Error(`--reduction: dpor or optimal, not ${reductionArg}`);
 const reduction: 'dpor' | 'optimal' = reductionArg;
+/** --unsplit: the reduction alone, one search from the root (check splits it into work items,
+ * whose fully expanded top adds sleep-set-blocked prefixes) */
+const unsplit = process.argv.includes('--unsplit');
+const explore = unsplit ? exploreWhole : exploreSplit;
 /** Counting traces replays every execution; above this many it is skipped. */
 const TRACE_COUNT_LIMIT = quick ? 600 : 6000;
 
@@ -167,12 +173,12 @@ async function main(): Promise<void> {
   const slow = catalog.filter((r) => r.msMedian > 1000).sort((a, b) => a.msMedian - b.msMedian);
   const jobs: JobsRow[] = [];
   for (const r of quick ? slow.slice(0, 2) : slow) jobs.push(await jobsSpeedup(r.id));
-  const out = { quick, runs: RUNS, reduction, node: process.version, cores: availableParallelism(), catalog, sweeps: { entriesPerTable: entries, cpus }, memory: { id: LARGEST, points: mem }, jobs };
+  const out = { quick, runs: RUNS, reduction, unsplit, node: process.version, cores: availableParallelism(), catalog, sweeps: { entriesPerTable: entries, cpus }, memory: { id: LARGEST, points: mem }, jobs };
   if (json) console.log(JSON.stringify(out, null, 2));
   else
     console.log(
       [
-        table(`catalog (reduction ${reduction})`, catalog),
+        table(`catalog (reduction ${reduction}${unsplit ? ', unsplit' : ', split into work items'})`, catalog),
         table(`\nsweep: entries per table (${base.id})`, entries),
         table(`\nsweep: CPUs (${base.id}, 2 entries per table; extra CPUs run GUP-fast too)`, cpus),
         '\n* a budget stopped this point: its figures cover part of the search',

@@ -32,7 +32,7 @@ const reduction: 'dpor' | 'optimal' = reductionArg;
 const unsplit = process.argv.includes('--unsplit');
 const explore = unsplit ? exploreWhole : exploreSplit;
 /** Counting traces replays every execution; above this many it is skipped. */
-const TRACE_COUNT_LIMIT = quick ? 600 : 6000;
+const TRACE_COUNT_LIMIT = quick ? 300 : 6000;
 
 interface Row {
   id: string;
@@ -138,7 +138,7 @@ interface MemoryPoint {
 /** One child process per point (bench/rss.ts): maxRSS is a process's high-water mark. */
 function memory(): MemoryPoint[] {
   const script = fileURLToPath(new URL('./rss.js', import.meta.url));
-  const points: Array<number | null> = quick ? [1000, 4000] : [1000, 4000, 16000, null];
+  const points: Array<number | null> = quick ? [1000] : [1000, 4000, 16000, null];
   return points.map((n) => {
     const r = spawnSync(process.execPath, [script, LARGEST, ...(n === null ? [] : [String(n)])], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`bench/rss.js ${LARGEST} ${n ?? ''}: ${r.stderr}`);
@@ -156,7 +156,8 @@ function memoryTable(points: MemoryPoint[]): string {
 }
 
 async function main(): Promise<void> {
-  const catalog = CATALOG.map((s) => measure(s.id, s, s.config));
+  // --quick caps each row at a second (marked * when the cap stopped it)
+  const catalog = CATALOG.map((s) => measure(s.id, s, s.config, quick ? 1_000 : undefined));
   const base = CATALOG.find((s) => s.id === 'collapse/arm64-pmd-recheck')!;
   const maxBits = quick ? 3 : 4;
   const entries: Row[] = [];
@@ -167,12 +168,12 @@ async function main(): Promise<void> {
   // CPUs on a 2-entry geometry (the third CPU multiplies the interleavings ~180x); capped in time
   const cpus: Row[] = [];
   const small = { bits: { pgd: 1, p4d: 0, pud: 0, pmd: 1, pte: 1 } };
-  for (let n = 2; n <= 4; n++) cpus.push(measure(`cpus=${n}`, base, { ...base.config, cpus: n, geometry: small }, quick ? 3_000 : 120_000));
+  for (let n = 2; n <= 4; n++) cpus.push(measure(`cpus=${n}`, base, { ...base.config, cpus: n, geometry: small }, quick ? 1_500 : 120_000));
   const mem = memory();
-  // rows over a second; --quick takes the two shortest of them
-  const slow = catalog.filter((r) => r.msMedian > 1000).sort((a, b) => a.msMedian - b.msMedian);
+  // rows over a second (--quick: one of ~2 s; its rows are capped, so their times say little)
+  const slow = quick ? ['split/pte-mapped-arm64'] : catalog.filter((r) => r.msMedian >= 1000).map((r) => r.id);
   const jobs: JobsRow[] = [];
-  for (const r of quick ? slow.slice(0, 2) : slow) jobs.push(await jobsSpeedup(r.id));
+  for (const id of slow) jobs.push(await jobsSpeedup(id));
   const out = { quick, runs: RUNS, reduction, unsplit, node: process.version, cores: availableParallelism(), catalog, sweeps: { entriesPerTable: entries, cpus }, memory: { id: LARGEST, points: mem }, jobs };
   if (json) console.log(JSON.stringify(out, null, 2));
   else

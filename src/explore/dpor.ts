@@ -9,6 +9,7 @@
  */
 import type { Footprint } from '../machine/machine.js';
 import { exploreOptimal } from './odpor.js';
+import { HappensBefore } from './happens-before.js';
 import { Execution, type ViolationInfo, type World } from './runtime.js';
 
 export interface ExploreOptions {
@@ -197,58 +198,10 @@ function childSleep(node: Node): Map<number, Footprint> {
   return out;
 }
 
-/**
- * Per-execution happens-before bookkeeping: each thread's vector clock, and per location the
- * last write and the reads since it (a new step's clock joins those it depends on), plus every
- * access, newest last, for finding a pending step's last dependent predecessor.
- */
-class RunState {
-  readonly clocks: number[][] = [];
-  private readonly lastWrite = new Map<number, number>();
-  private readonly readsSince = new Map<number, number[]>();
-  readonly history = new Map<number, Array<{ step: number; write: boolean }>>();
+/** Happens-before bookkeeping, plus what addBacktracks remembers between states. */
+class RunState extends HappensBefore {
   /** Per thread: its step count and the execution's length when its races were last reversed. */
   readonly checked = new Map<number, { steps: number; at: number; fp: Footprint }>();
-
-  /** The clock thread p's next step (footprint fp) would get: after every dependent step. */
-  pending(nodes: Node[], p: number, fp: Footprint): number[] {
-    const c = (this.clocks[p] ?? []).slice();
-    for (const l of fp.r) {
-      const w = this.lastWrite.get(l);
-      if (w !== undefined) maxInto(c, nodes[w].clock);
-    }
-    for (const l of fp.w) {
-      const w = this.lastWrite.get(l);
-      if (w !== undefined) maxInto(c, nodes[w].clock);
-      for (const r of this.readsSince.get(l) ?? []) maxInto(c, nodes[r].clock);
-    }
-    return c;
-  }
-
-  /** The clock of step d (thread p, footprint fp), recorded as done. */
-  record(nodes: Node[], d: number, p: number, fp: Footprint): number[] {
-    const c = this.pending(nodes, p, fp);
-    for (const l of fp.r) {
-      let rs = this.readsSince.get(l);
-      if (!rs) this.readsSince.set(l, (rs = []));
-      rs.push(d);
-      this.access(l, d, false);
-    }
-    for (const l of fp.w) {
-      this.lastWrite.set(l, d);
-      this.readsSince.set(l, []);
-      this.access(l, d, true);
-    }
-    return c;
-  }
-
-  private access(l: number, step: number, write: boolean): void {
-    let h = this.history.get(l);
-    if (!h) this.history.set(l, (h = []));
-    const last = h[h.length - 1];
-    if (last && last.step === step) last.write ||= write;
-    else h.push({ step, write });
-  }
 }
 
 /** Execute the node's step and give it a vector clock: after every earlier dependent step. */
@@ -264,9 +217,6 @@ function stepWithClock(exec: Execution, nodes: Node[], d: number, st: RunState):
   for (let t = before; t < exec.threads.length; t++) st.clocks[t] = c.slice();
 }
 
-function maxInto(a: number[], b: number[]): void {
-  for (let i = 0; i < b.length; i++) if ((b[i] ?? 0) > (a[i] ?? 0)) a[i] = b[i];
-}
 
 /**
  * Source-set DPOR (Abdulla et al., POPL 2014) on each thread's next step: its races are the

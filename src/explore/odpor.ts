@@ -51,6 +51,7 @@
 import type { Effect } from '../machine/effects.js';
 import type { Footprint } from '../machine/machine.js';
 import { dependent, type ExploreOptions, type ExploreResult } from './dpor.js';
+import { HappensBefore } from './happens-before.js';
 import { Execution, type World } from './runtime.js';
 
 /** Counters of the last exploreOptimal call, for tests and benchmarks. */
@@ -326,50 +327,10 @@ function backtrack(nodes: ONode[], base: number, run: Run): number {
   return -1;
 }
 
-/**
- * Per-execution happens-before bookkeeping (as in dpor.ts): each thread's vector clock, per
- * location the last write and the reads since it, and every access in order.
- */
-class RunState {
-  readonly clocks: number[][] = [];
+/** Happens-before bookkeeping (happens-before.ts), plus each thread's last position. */
+class RunState extends HappensBefore {
   /** position of each thread's last step */
   readonly lastPos: number[] = [];
-  private readonly lastWrite = new Map<number, number>();
-  private readonly readsSince = new Map<number, number[]>();
-  readonly history = new Map<number, Array<{ step: number; write: boolean }>>();
-
-  record(nodes: ONode[], d: number, p: number, fp: Footprint): number[] {
-    const c = (this.clocks[p] ?? []).slice();
-    for (const l of fp.r) {
-      const w = this.lastWrite.get(l);
-      if (w !== undefined) maxInto(c, nodes[w].clock);
-    }
-    for (const l of fp.w) {
-      const w = this.lastWrite.get(l);
-      if (w !== undefined) maxInto(c, nodes[w].clock);
-      for (const r of this.readsSince.get(l) ?? []) maxInto(c, nodes[r].clock);
-    }
-    for (const l of fp.r) {
-      let rs = this.readsSince.get(l);
-      if (!rs) this.readsSince.set(l, (rs = []));
-      rs.push(d);
-      this.access(l, d, false);
-    }
-    for (const l of fp.w) {
-      this.lastWrite.set(l, d);
-      this.readsSince.set(l, []);
-      this.access(l, d, true);
-    }
-    return c;
-  }
-
-  private access(l: number, step: number, write: boolean): void {
-    let h = this.history.get(l);
-    if (!h) this.history.set(l, (h = []));
-    const last = h[h.length - 1];
-    if (last && last.step === step) last.write ||= write;
-    else h.push({ step, write });
-  }
 }
 
 function stepWithClock(run: Run, nodes: ONode[], d: number, st: RunState): void {
@@ -390,9 +351,6 @@ function stepWithClock(run: Run, nodes: ONode[], d: number, st: RunState): void 
   for (let t = before; t < exec.threads.length; t++) st.clocks[t] = c.slice();
 }
 
-function maxInto(a: number[], b: number[]): void {
-  for (let i = 0; i < b.length; i++) if ((b[i] ?? 0) > (a[i] ?? 0)) a[i] = b[i];
-}
 
 /** A step of a wakeup sequence: a step of E (pos) or the reversed step at its end (pos -1, whose
  * footprint is null while unknown: dependent with everything). */

@@ -14,7 +14,7 @@ import { Geometry } from '../src/machine/mmu.js';
 import { canonicalTrace } from '../src/explore/canonical.js';
 import { dependent, explore, type Root } from '../src/explore/dpor.js';
 import { odporStats } from '../src/explore/odpor.js';
-import { exploreItem, partition } from '../src/explore/partition.js';
+import { partition } from '../src/explore/partition.js';
 import { Execution, type World } from '../src/explore/runtime.js';
 import type { Footprint } from '../src/machine/machine.js';
 
@@ -249,35 +249,24 @@ test('an IPI to a CPU waiting with IRQs off deadlocks', () => {
 });
 
 /** finalStates of the split search (src/explore/partition.ts): items explored one by one. */
-function finalStatesSplit(progs: Op[][], target: number): Set<string> {
+function finalStatesSplit(progs: Op[][], target: number, reduction: 'dpor' | 'optimal'): Set<string> {
   const out = new Set<string>();
-  let seen: number[][] = [];
-  const make = () => {
-    const w = world(progs);
-    seen = w.snapshot!() as number[][];
-    return w;
-  };
-  const p = partition(make, target);
-  for (const root of p.items)
-    exploreItem(make, root, {
-      reduction: 'dpor',
-      stopAtViolation: false,
-      onExecution: (exec) => {
-        const words = Array.from(exec.machine.mem.words.slice(exec.machine.mem.size - WORDS - LOCKS));
-        out.add(JSON.stringify({ words, seen, v: exec.violation?.property ?? null }));
-      },
-    });
+  for (const root of partition(() => world(progs), target).items) {
+    const states = finalStates(progs, reduction, root);
+    assert.ok(states, 'an item is smaller than the whole search');
+    for (const x of states) out.add(x);
+  }
   return out;
 }
 
-test('the search split into work items (any number of them) reaches the same final states as naive enumeration', () => {
+test('the search split into work items (any number of them) reaches the same final states as naive enumeration, with either reduction', () => {
   fc.assert(
-    fc.property(programs, fc.constantFrom(1, 2, 5, 24, 200), (progs, target) => {
+    fc.property(programs, fc.constantFrom(1, 2, 5, 24, 200), fc.constantFrom('dpor' as const, 'optimal' as const), (progs, target, reduction) => {
       const naive = finalStates(progs, 'none');
       fc.pre(naive !== null);
-      assert.deepEqual([...finalStatesSplit(progs, target)].sort(), [...naive!].sort());
+      assert.deepEqual([...finalStatesSplit(progs, target, reduction)].sort(), [...naive!].sort());
     }),
-    { numRuns: 150, seed: 7 },
+    { numRuns: 200, seed: 7 },
   );
 });
 
@@ -295,6 +284,7 @@ const MISSED: Op[][][] = [
 test('regressions: the reduction reaches every final state of these programs', () => {
   for (const progs of MISSED) {
     const naive = finalStates(progs, 'none')!;
-    assert.deepEqual([...finalStates(progs, 'dpor')!].sort(), [...naive].sort(), JSON.stringify(progs));
+    for (const reduction of ['dpor', 'optimal'] as const)
+      assert.deepEqual([...finalStates(progs, reduction)!].sort(), [...naive].sort(), `${reduction} ${JSON.stringify(progs)}`);
   }
 });

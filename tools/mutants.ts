@@ -47,7 +47,8 @@ function main(): void {
       rows++;
       const base = baseline.get(s.id)!;
       const r = check(mutated, opts);
-      if (r.verdict !== base.verdict || r.property !== base.property) caughtBy.push(`${s.id} (${base.verdict} -> ${r.verdict}${r.property ? ` ${r.property}` : ''})`);
+      // a budget hit (unknown) is no verdict: only a definite change catches the mutant
+      if (r.verdict !== 'unknown' && (r.verdict !== base.verdict || r.property !== base.property)) caughtBy.push(`${s.id} (${base.verdict} -> ${r.verdict}${r.property ? ` ${r.property}` : ''})`);
     }
     results.push({ mutant: m.name, what: m.what, rows, caughtBy });
     if (!json) console.log(`${caughtBy.length ? 'caught  ' : 'MISSED  '} ${m.name}${caughtBy.length ? `: ${caughtBy.join(', ')}` : `  (${rows} rows; ${m.what})`}`);

@@ -7,7 +7,7 @@
  * process at increasing --max-executions, its peak RSS each time (the stateless DFS keeps only
  * the current path, so it stays flat); then --jobs 1 vs 2 on the rows that take over a second
  * (the CLI's worker pool, speedup as a ratio). Figures are machine-dependent: compare ratios
- * within one run. --reduction picks the explorer (default dpor, the one `check` uses); traces
+ * within one run. --reduction picks the explorer (default optimal, the one `check` uses); traces
  * are named by src/explore/canonical.ts. The search is split into work items as `check` does
  * (--unsplit: one search from the root, the reduction alone).
  */
@@ -24,7 +24,7 @@ import type { Scenario, ScenarioConfig } from '../src/scenarios/scenario.js';
 const quick = process.argv.includes('--quick');
 const json = process.argv.includes('--json');
 const RUNS = quick ? 1 : 3;
-const reductionArg = process.argv.includes('--reduction') ? process.argv[process.argv.indexOf('--reduction') + 1] : 'dpor';
+const reductionArg = process.argv.includes('--reduction') ? process.argv[process.argv.indexOf('--reduction') + 1] : 'optimal';
 if (reductionArg !== 'dpor' && reductionArg !== 'optimal') throw new Error(`--reduction: dpor or optimal, not ${reductionArg}`);
 const reduction: 'dpor' | 'optimal' = reductionArg;
 /** --unsplit: the reduction alone, one search from the root (check splits it into work items,

@@ -104,7 +104,7 @@ function searchFlags(c: Command): Command {
     .option('--no-minimize', 'report the first counterexample found, unminimized')
     .option('--progress', 'show the progress bar even without a TTY')
     .option('--no-progress', 'never show the progress bar')
-    .addOption(new Option('--reduction <reduction>', 'dfs: dpor (source sets, sleep sets) or optimal (wakeup trees: one execution per trace)').choices(['dpor', 'optimal']).default('dpor'))
+    .addOption(new Option('--reduction <reduction>', 'dfs: optimal (wakeup trees: one execution per trace; default) or dpor (source sets, sleep sets)').choices(['dpor', 'optimal']).default('optimal'))
     .option('--jobs <n>', 'worker threads sharing the search (the result does not depend on it)', positiveInt, 1)
     .option('--json', 'machine-readable output (no progress bar)');
 }

@@ -49,7 +49,7 @@ function runItems(m: Extract<WorkerRequest, { type: 'items' }>): void {
     if (m.deadline !== undefined && Date.now() >= m.deadline) break;
     let counted = 0;
     const result = exploreItem(make, p.items[item], {
-      reduction: m.options.reduction ?? 'dpor',
+      reduction: m.options.reduction ?? 'optimal',
       maxExecutions: max === undefined ? undefined : Math.max(1, max - Atomics.load(w, EXECUTIONS)),
       timeLimitMs: m.deadline === undefined ? undefined : Math.max(1, m.deadline - Date.now()),
       // stop when interrupted, over the shared budget, or an earlier item is violated

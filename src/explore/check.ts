@@ -1,5 +1,5 @@
 /**
- * Checking one question: exhaustive exploration (source-set DPOR by default, optimal DPOR on
+ * Checking one question: exhaustive exploration (optimal DPOR by default, source-set DPOR on
  * request) split into work items, then, for a violation, minimization and a recorded replay of
  * the counterexample. The verdict comes from the exploration alone; the expectation is carried
  * through for the report, never consulted.
@@ -28,7 +28,7 @@ export interface CheckOptions {
   noMinimize?: boolean;
   /** dfs: exhaustive DPOR (default); random, pct: seeded sampling (verdict violated or unknown) */
   strategy?: 'dfs' | 'random' | 'pct';
-  /** dfs's reduction: 'dpor' (source sets and sleep sets, the default) or 'optimal' (wakeup trees) */
+  /** dfs's reduction: 'optimal' (wakeup trees, the default) or 'dpor' (source sets and sleep sets) */
   reduction?: 'dpor' | 'optimal';
   /** seed for random and pct (default 1) */
   seed?: number;
@@ -85,7 +85,7 @@ function checkOnce<C>(s: Checkable<C>, opts: CheckOptions): CheckResult {
   };
   const r =
     strategy === 'dfs'
-      ? exploreSplit(make, { reduction: opts.reduction ?? 'dpor', ...common })
+      ? exploreSplit(make, { reduction: opts.reduction ?? 'optimal', ...common })
       : sample(make, { strategy, seed: opts.seed ?? 1, depth: opts.depth, ...common });
   return report(s, r, opts, t0);
 }

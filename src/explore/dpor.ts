@@ -95,31 +95,8 @@ export function explore(makeWorld: () => World, opts: ExploreOptions): ExploreRe
     const outcome = runOne(makeWorld, nodes, opts, base);
     res.maxDepth = Math.max(res.maxDepth, nodes.length);
     if (outcome.kind === 'blocked') res.sleepBlocked++;
-    else {
-      res.executions++;
-      if (outcome.exec.cut) res.cutAtBound++;
-      for (const o of outcome.exec.world.observations?.() ?? [])
-        if (!res.observed.has(o.kind)) res.observed.set(o.kind, { message: o.message, schedule: nodes.map((n) => n.chosen) });
-      if (outcome.exec.violation && !res.found) {
-        res.found = { violation: outcome.exec.violation, schedule: nodes.map((n) => n.chosen) };
-        res.verdict = 'violated';
-        if (stopAt) break;
-      }
-      opts.onExecution?.(outcome.exec, nodes.map((n) => n.chosen));
-    }
-    if (opts.maxExecutions !== undefined && res.executions + res.sleepBlocked >= opts.maxExecutions) {
-      res.budget = `max executions ${opts.maxExecutions}`;
-      break;
-    }
-    if (opts.timeLimitMs !== undefined && Date.now() - t0 >= opts.timeLimitMs) {
-      res.budget = `time limit ${opts.timeLimitMs} ms`;
-      break;
-    }
-    opts.onProgress?.(res.executions, res.sleepBlocked);
-    if (opts.shouldStop?.()) {
-      res.budget = 'interrupted';
-      break;
-    }
+    else if (noteExecution(res, outcome.exec, nodes.map((n) => n.chosen), opts, stopAt)) break;
+    if (outOfBudget(res, opts, t0)) break;
   }
   if (res.budget && res.verdict !== 'violated') {
     if (hasPending(nodes.slice(base))) res.verdict = 'unknown';
@@ -127,6 +104,31 @@ export function explore(makeWorld: () => World, opts: ExploreOptions): ExploreRe
   }
   res.ms = Date.now() - t0;
   return res;
+}
+
+/** Count a complete execution: its observations, the first violation. True: stop the search. */
+export function noteExecution(res: ExploreResult, exec: Execution, schedule: number[], opts: ExploreOptions, stopAt: boolean): boolean {
+  res.executions++;
+  if (exec.cut) res.cutAtBound++;
+  for (const o of exec.world.observations?.() ?? []) if (!res.observed.has(o.kind)) res.observed.set(o.kind, { message: o.message, schedule });
+  if (exec.violation && !res.found) {
+    res.found = { violation: exec.violation, schedule };
+    res.verdict = 'violated';
+    if (stopAt) return true;
+  }
+  opts.onExecution?.(exec, schedule);
+  return false;
+}
+
+/** Between executions: the budgets, progress, the stop flag. True (and res.budget set): stop. */
+export function outOfBudget(res: ExploreResult, opts: ExploreOptions, t0: number): boolean {
+  if (opts.maxExecutions !== undefined && res.executions + res.sleepBlocked >= opts.maxExecutions) res.budget = `max executions ${opts.maxExecutions}`;
+  else if (opts.timeLimitMs !== undefined && Date.now() - t0 >= opts.timeLimitMs) res.budget = `time limit ${opts.timeLimitMs} ms`;
+  else {
+    opts.onProgress?.(res.executions, res.sleepBlocked);
+    if (opts.shouldStop?.()) res.budget = 'interrupted';
+  }
+  return res.budget !== undefined;
 }
 
 /** Replays the chosen prefix, then extends it to a maximal execution, updating backtrack sets. */
@@ -247,8 +249,9 @@ function addBacktracks(nodes: Node[], fps: Map<number, Footprint>, st: RunState)
     for (const l of fp.w) scan(l, true);
     if (races.size === 0) continue;
     const pending = st.pending(nodes, p, fp);
-    for (const e of races) {
-      if ([...races].some((e2) => e2 !== e && before(nodes, e, nodes[e2].clock))) continue; // not immediate
+    const steps = [...races];
+    for (const e of steps) {
+      if (steps.some((e2) => e2 !== e && before(nodes, e, nodes[e2].clock))) continue; // not immediate
       const nj = nodes[e];
       const initials = initialsAfter(nodes, e, p, pending);
       if (initials.some((q) => nj.backtrack.has(q))) continue;
@@ -297,11 +300,14 @@ function initialsAfter(nodes: Node[], i: number, p: number, cp: number[]): numbe
   for (let j = i + 1; j < nodes.length; j++) if (!before(nodes, i, nodes[j].clock)) v.push(j);
   const out: number[] = [];
   const seen = new Set<number>();
-  for (const [x, j] of v.entries()) {
+  for (let x = 0; x < v.length; x++) {
+    const j = v[x];
     const q = nodes[j].chosen;
     if (seen.has(q)) continue;
     seen.add(q);
-    if (!v.slice(0, x).some((m) => before(nodes, m, nodes[j].clock))) out.push(q);
+    let first = true; // no step of v before it happens before it
+    for (let y = 0; y < x && first; y++) if (before(nodes, v[y], nodes[j].clock)) first = false;
+    if (first) out.push(q);
   }
   if (!seen.has(p) && !v.some((m) => before(nodes, m, cp))) out.push(p);
   return out;

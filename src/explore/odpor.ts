@@ -50,7 +50,7 @@
  */
 import type { Effect } from '../machine/effects.js';
 import type { Footprint } from '../machine/machine.js';
-import { dependent, type ExploreOptions, type ExploreResult } from './dpor.js';
+import { dependent, type ExploreOptions, type ExploreResult, noteExecution, outOfBudget } from './dpor.js';
 import { HappensBefore } from './happens-before.js';
 import { Execution, type World } from './runtime.js';
 
@@ -191,32 +191,9 @@ export function exploreOptimal(makeWorld: () => World, opts: ExploreOptions): Ex
     const exec = out.run.exec;
     res.maxDepth = Math.max(res.maxDepth, nodes.length);
     if (out.kind === 'blocked') res.sleepBlocked++;
-    else {
-      res.executions++;
-      if (exec.cut) res.cutAtBound++;
-      for (const o of exec.world.observations?.() ?? [])
-        if (!res.observed.has(o.kind)) res.observed.set(o.kind, { message: o.message, schedule: nodes.map((n) => n.chosen) });
-      if (exec.violation && !res.found) {
-        res.found = { violation: exec.violation, schedule: nodes.map((n) => n.chosen) };
-        res.verdict = 'violated';
-        if (stopAt) break;
-      }
-      opts.onExecution?.(exec, nodes.map((n) => n.chosen));
-    }
+    else if (noteExecution(res, exec, nodes.map((n) => n.chosen), opts, stopAt)) break;
     new Races(makeWorld, names, nodes, base, out).analyse(fresh);
-    if (opts.maxExecutions !== undefined && res.executions + res.sleepBlocked >= opts.maxExecutions) {
-      res.budget = `max executions ${opts.maxExecutions}`;
-      break;
-    }
-    if (opts.timeLimitMs !== undefined && Date.now() - t0 >= opts.timeLimitMs) {
-      res.budget = `time limit ${opts.timeLimitMs} ms`;
-      break;
-    }
-    opts.onProgress?.(res.executions, res.sleepBlocked);
-    if (opts.shouldStop?.()) {
-      res.budget = 'interrupted';
-      break;
-    }
+    if (outOfBudget(res, opts, t0)) break;
     const b = backtrack(nodes, base, out.run);
     if (b < 0) break;
     fresh = b;

@@ -104,15 +104,19 @@ const TraceSchema = z.object({
   steps: z.array(z.unknown()),
 });
 
-/** Read a trace file: a trace, or `check --json` output holding one. */
-export function readTrace(file: string): TraceFile {
-  let raw: unknown;
+/** A JSON file's content; InputError naming the file when it cannot be read or parsed. */
+export function readJsonFile(file: string, what: string): unknown {
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    return JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new InputError(`${file}: ${e.code ? `cannot read the trace file (${e.code})` : `not JSON: ${e.message}`}`);
+    throw new InputError(`${file}: ${e.code ? `cannot read the ${what} (${e.code})` : `not JSON: ${e.message}`}`);
   }
+}
+
+/** Read a trace file: a trace, or `check --json` output holding one. */
+export function readTrace(file: string): TraceFile {
+  let raw = readJsonFile(file, 'trace file');
   if (Array.isArray(raw)) {
     const withTrace = raw.filter((x) => x && typeof x === 'object' && 'trace' in x && x.trace);
     if (withTrace.length !== 1) throw new InputError(`${file}: holds ${withTrace.length} counterexamples; replay takes one (check --save-trace FILE writes one)`);

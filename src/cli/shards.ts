@@ -5,7 +5,6 @@
  * search, combines the items in index order and reports as `check` would (minimization and
  * replay happen here, once).
  */
-import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import { type CheckResult, report } from '../explore/check.js';
@@ -13,7 +12,7 @@ import type { ExploreResult } from '../explore/dpor.js';
 import { InputError } from '../scenarios/file.js';
 import type { Scenario } from '../scenarios/scenario.js';
 import { type ShardResult, combined } from './run.js';
-import { type Job, type TraceFile, scenarioOf, traceFile } from './scenarios.js';
+import { type Job, type TraceFile, readJsonFile, scenarioOf, traceFile } from './scenarios.js';
 import type { Options } from './protocol.js';
 
 /** '2/4' -> [2, 4] (1-based, as Playwright's --shard and a Slurm array's 1..N). */
@@ -70,14 +69,7 @@ const Shard = z.object({
 });
 
 function readShard(file: string): ShardFile {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new InputError(`${file}: ${e.code ? `cannot read the shard file (${e.code})` : `not JSON: ${e.message}`}`);
-  }
-  const r = Shard.safeParse(raw);
+  const r = Shard.safeParse(readJsonFile(file, 'shard file'));
   if (!r.success) {
     const i = r.error.issues[0];
     throw new InputError(`${file}: not an mmrace shard (check --shard i/N writes one): ${i.path.join('.') || '(top level)'}: ${i.message}`);

@@ -94,7 +94,10 @@ parentPort!.on('message', (m: WorkerRequest) => {
   } catch (err) {
     // a scenario reaching kernel code the model leaves out is bad input, not a bug in mmrace
     const input = err instanceof NotModeled || err instanceof InputError;
-    if (err instanceof NotModeled && m.type === 'items' && !err.message.startsWith(`${scenarioOf(m.job).id}: `)) err.message = `${scenarioOf(m.job).id}: ${err.message}`;
+    if (err instanceof NotModeled && m.type === 'items') {
+      const id = scenarioOf(m.job).id;
+      if (!err.message.startsWith(`${id}: `)) err.message = `${id}: ${err.message}`;
+    }
     post({ type: 'error', message: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined, input });
   }
 });

@@ -139,7 +139,9 @@ const argvs = fc
     const argv = [cmd, ...(target !== undefined ? [target] : []), ...rest.flat()];
     if (cmd === 'ui') argv.splice(1, 0, '--json'); // never start a server here
     // keep the runs that explore small; commander takes the last value of an option
-    if (cmd === 'check' || cmd === 'explain' || cmd === 'ui') argv.push('--max-executions', '5');
+    // and the time limit bounds minimization too (a sample that finds a long counterexample on a
+    // large row could otherwise minimize for minutes)
+    if (cmd === 'check' || cmd === 'explain' || cmd === 'ui') argv.push('--max-executions', '5', '--time-limit', '10');
     if (argv.includes('--all')) argv.push('--no-minimize');
     return argv;
   });

@@ -30,5 +30,34 @@ export interface Scenario {
   /** where the expectation comes from (commit, mail) */
   source: string;
   config: ScenarioConfig;
+  /** What a verified row's verdict is about (DESIGN §4: a proof must explore its question):
+   * the fix or proposal to revert, or the guard to turn off, that must turn the row violated.
+   * Required on every verified catalog row; test/flips.test.ts checks each one. */
+  flips?: Flip;
   build(config: ScenarioConfig): World;
+}
+
+/** A change of a row's configuration that removes what its proof rests on. */
+export interface Flip {
+  /** patch changes appended to the row's own ('-gup-pmd-recheck', '+seqcount-late-bump') */
+  patches?: string[];
+  /** guards to turn off (src/kernel/guards.ts) */
+  mutations?: string[];
+  /** another arch profile (e.g. the same kernel without the IPI flush) */
+  arch?: string;
+  /** why this change is the row's question, in a few words */
+  why: string;
+}
+
+/** The row with its flip applied. */
+export function flipped(s: Scenario): Scenario {
+  const f = s.flips;
+  if (!f) throw new Error(`${s.id}: no flip stated`);
+  const config: ScenarioConfig = {
+    ...s.config,
+    ...(f.arch ? { arch: f.arch } : {}),
+    patches: [...s.config.patches, ...(f.patches ?? [])],
+    mutations: [...(s.config.mutations ?? []), ...(f.mutations ?? [])],
+  };
+  return { ...s, id: `${s.id} (flipped)`, config };
 }

@@ -3,17 +3,18 @@ import type { CheckResult } from '../explore/check.js';
 import { type Counterexample, type TableOptions, tableRows } from '../explore/trace.js';
 
 export function verdictTable(results: CheckResult[], questions: Map<string, string>): string {
-  const header = ['id', 'verdict', 'expect', 'property', 'executions', 'time'];
+  const header = ['id', 'verdict', 'expect', 'property', 'race', 'executions', 'time'];
   const rows = results.map((r) => [
     r.id,
     r.verdict + (r.verdict !== r.expect ? '  (!)' : ''),
     r.expect,
     r.property ?? '-',
+    raceCell(r),
     String(r.executions),
     `${(r.ms / 1000).toFixed(2)} s`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const fmt = (cells: string[]) => cells.map((c, i) => (i >= 4 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const fmt = (cells: string[]) => cells.map((c, i) => (i >= 5 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
   const out: string[] = [];
   let family = '';
   out.push(fmt(header));
@@ -27,6 +28,14 @@ export function verdictTable(results: CheckResult[], questions: Map<string, stri
   const mismatched = results.filter((r) => r.verdict !== r.expect).length;
   out.push('', `${results.length} rows, ${results.length - mismatched} as kernel history says, ${mismatched} differ`);
   return out.join('\n');
+}
+
+/** What the verdict rests on: a counterexample's preemptions, or a proof's conflicting pairs
+ * run in both orders (of those seen). */
+export function raceCell(r: CheckResult): string {
+  if (r.trace) return r.trace.preemptions >= 0 ? `${r.trace.preemptions} preemptions` : 'not minimized';
+  if (r.verdict === 'verified' || r.verdict === 'vacuous') return `${r.coverage.bothOrders}/${r.coverage.pairs} pairs`;
+  return '-';
 }
 
 /** The counterexample as a Markdown table (issues, reviews): one column per CPU. */

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { CheckOptions, CheckResult } from '../explore/check.js';
 import { replay } from '../explore/runtime.js';
+import { SoloViolation } from '../explore/solo.js';
 import { type Counterexample, renderTable } from '../explore/trace.js';
 import { ARCHES } from '../kernel/arch/index.js';
 import { KERNELS, PATCHES } from '../kernel/patches.js';
@@ -128,17 +129,23 @@ function summary(r: CheckResult, s: Scenario): string {
   else if (r.budget && r.strategy && r.strategy !== 'dfs') lines.push(`  sampled (${r.budget}): a sample proves nothing, so no 'verified'`);
   else if (r.budget) lines.push(`  budget reached: ${r.budget}; the search was not exhaustive`);
   if (r.cutAtBound) lines.push(`  ${r.cutAtBound} executions cut at a retry-loop bound`);
-  if (r.verdict === 'verified') lines.push('  exhaustive: every interleaving (up to trace equivalence) checked');
+  if (r.verdict === 'verified' || r.verdict === 'vacuous') lines.push('  exhaustive: every interleaving (up to trace equivalence) checked');
+  if (r.verdict === 'verified') lines.push(`  covered: ${r.coverage.bothOrders} of ${r.coverage.pairs} pairs of conflicting accesses from different CPUs run in both orders`);
+  if (r.verdict === 'vacuous')
+    lines.push(`  vacuous: no pair of conflicting accesses from different CPUs was run in both orders (${r.coverage.pairs} seen in one order only): no race was explored, so nothing is proven`);
   if (r.trace) {
     const pre = r.trace.preemptions >= 0 ? `${r.trace.preemptions} preemptions` : 'not minimized';
     lines.push(`  counterexample: ${r.trace.steps.length} steps, ${pre}${r.interrupted ? ' (the best found before the interrupt)' : ''}`);
+    if (r.trace.preemptions === 0)
+      lines.push('  needs no preemption: the CPUs run one after another (switching only where one blocks) break the oracle; that is a sequential bug or a scenario error rather than a race');
   }
   for (const o of r.observations) lines.push(`  observed: ${o.kind}: ${o.message}`);
   return lines.join('\n');
 }
 
-function render(cx: Counterexample, format: string, header: string, full?: boolean): string {
+function render(cx: Counterexample, format: string, head: string, full?: boolean): string {
   if (format === 'json') return JSON.stringify(cx, null, 2);
+  const header = `${head}\n${cx.preemptions >= 0 ? `${cx.preemptions} preemptions` : 'not minimized (preemptions not counted)'}, ${cx.steps.length} steps`;
   if (format === 'markdown') return `${header.split('\n').map((l) => (l ? `> ${l}` : '')).join('\n')}\n\n${markdownTable(cx, { full })}`;
   return `${header}\n\n${renderTable(cx, { width: format === 'commit' ? 72 : 120, full })}`;
 }
@@ -442,6 +449,10 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     }
     if (err instanceof UsageError || err instanceof InputError) {
       io.stderr.write(`mmrace: ${err.message}\n`);
+      return 3;
+    }
+    if (err instanceof SoloViolation) {
+      io.stderr.write(`mmrace: ${err.message}\n\n${renderTable(err.trace, { width: 120 })}\n`);
       return 3;
     }
     // a bug in mmrace, not bad input: the stack trace is for its developers

@@ -15,7 +15,9 @@ import type { CheckResult } from '../explore/check.js';
 import type { ExploreResult } from '../explore/dpor.js';
 import { combine } from '../explore/partition.js';
 import { InputError } from '../scenarios/file.js';
-import type { Job, TraceFile } from './scenarios.js';
+import { soloCheck } from '../explore/solo.js';
+import { NotModeled } from '../machine/effects.js';
+import { type Job, type TraceFile, scenarioOf } from './scenarios.js';
 import { EXECUTIONS, type Options, SHARED_WORDS, STOP_AT, type WorkerMessage, type WorkerRequest } from './protocol.js';
 
 export interface RunOptions {
@@ -181,6 +183,7 @@ export function combined(x: Pick<Items, 'sleepBlocked' | 'results' | 'budget'>):
 
 async function runJob(pool: Pool, index: number, job: Job, o: RunOptions, stop: Int32Array, bar: Progress) {
   const t0 = Date.now();
+  preflight(job);
   const result = (m: WorkerMessage) => (m.type === 'progress' ? void bar.update(m) : m.type === 'result' ? m : undefined);
   if ((o.check.strategy ?? 'dfs') !== 'dfs') return pool.talk([[0, { type: 'check', index, job, options: o.check }]], result);
   const items = await runItems(pool, job, o, stop, bar);
@@ -224,8 +227,21 @@ export async function runJobs(jobs: Job[], opts: RunOptions): Promise<RunOutcome
   return { results, interrupted };
 }
 
+/** Each CPU's program alone must break nothing (solo.ts), checked here in the main thread
+ * before any worker searches: the search of a bad scenario would report a race it needs not. */
+function preflight(job: Job): void {
+  const s = scenarioOf(job);
+  try {
+    soloCheck(s.id, s.config, () => s.build(s.config));
+  } catch (err) {
+    if (err instanceof NotModeled) throw new InputError(`${s.id}: ${err.message}`); // as the workers report it
+    throw err;
+  }
+}
+
 /** One shard of one job's exhaustive search (--shard i/N), raw, for `mmrace merge`. */
 export async function runShard(job: Job, opts: RunOptions): Promise<ShardResult> {
+  preflight(job);
   const flag = new SharedArrayBuffer(4);
   const stop = new Int32Array(flag);
   const pool = new Pool(opts.jobs ?? 1, flag);

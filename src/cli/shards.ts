@@ -23,7 +23,7 @@ export function parseShard(v: string): [number, number] {
   return [i, n];
 }
 
-type Serial<T> = Omit<T, 'observed'> & { observed: Array<[string, { message: string; schedule: number[] }]> };
+type Serial<T> = Omit<T, 'observed' | 'races'> & { observed: Array<[string, { message: string; schedule: number[] }]>; races?: Array<[string, number]> };
 
 export interface ShardFile {
   format: 'mmrace-shard';
@@ -38,7 +38,7 @@ export interface ShardFile {
 }
 
 export function shardFile(job: Job, options: Options, shard: [number, number], s: ShardResult): ShardFile {
-  const results = s.results.map(({ item, result }) => ({ item, result: { ...result, observed: [...result.observed] } }));
+  const results = s.results.map(({ item, result }) => ({ item, result: { ...result, observed: [...result.observed], races: [...(result.races ?? [])] } }));
   return { format: 'mmrace-shard', version: 1, job, options, shard, items: s.items, sleepBlocked: s.sleepBlocked, budget: s.budget, results };
 }
 
@@ -53,6 +53,7 @@ const Result = z
     observed: z.array(z.tuple([z.string(), z.object({ message: z.string(), schedule: z.array(z.number().int()) })])),
     found: z.object({ violation: z.object({ property: z.string(), message: z.string(), step: z.number() }).passthrough(), schedule: z.array(z.number().int()) }).optional(),
     budget: z.string().optional(),
+    races: z.array(z.tuple([z.string(), z.number().int().min(1).max(3)])).optional(),
   })
   .strict();
 
@@ -97,7 +98,7 @@ export function mergeShards(files: string[]): { result: CheckResult; trace: Trac
   for (const { file, s } of shards)
     for (const { item, result } of s.results) {
       if (item >= s.items || (item % n) + 1 !== s.shard[0]) throw new InputError(`${file}: item ${item} does not belong to shard ${s.shard.join('/')}`);
-      results[item] = { ...result, observed: new Map(result.observed) } as ExploreResult;
+      results[item] = { ...result, observed: new Map(result.observed), races: new Map(result.races ?? []) } as ExploreResult;
     }
   const budget = shards.map(({ s }) => s.budget).find((b) => b !== null) ?? undefined;
   const explore = combined({ sleepBlocked: first.s.sleepBlocked, results, budget });

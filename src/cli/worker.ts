@@ -13,6 +13,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { check, report } from '../explore/check.js';
 import { exploreItem, partition } from '../explore/partition.js';
+
 import { NotModeled } from '../machine/effects.js';
 import { InputError } from '../scenarios/file.js';
 import { EXECUTIONS, NEXT, STOP_AT, type WorkerMessage, type WorkerRequest } from './protocol.js';

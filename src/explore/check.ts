@@ -6,10 +6,12 @@
  */
 import { NotModeled } from '../machine/effects.js';
 import type { ExploreResult } from './dpor.js';
+import { raceCoverage } from './coverage.js';
 import { minimize } from './minimize.js';
 import { exploreSplit } from './partition.js';
 import { replay, type World } from './runtime.js';
 import { sample } from './sample.js';
+import { soloCheck } from './solo.js';
 import type { Counterexample } from './trace.js';
 
 export interface Checkable<C> {
@@ -45,8 +47,12 @@ export interface CheckResult {
   family: string;
   variant: string;
   expect: string;
-  verdict: 'violated' | 'verified' | 'unknown';
+  /** vacuous: exhaustive and clean, but no two conflicting accesses of different CPUs were ever
+   * run in both orders, so nothing was proven about a race */
+  verdict: 'violated' | 'verified' | 'vacuous' | 'unknown';
   property: string | null;
+  /** conflicting access pairs from different CPUs seen, and how many of them in both orders */
+  coverage: { pairs: number; bothOrders: number };
   executions: number;
   ms: number;
   /** executions pruned by sleep sets, cut at a loop bound; the budget that stopped the search */
@@ -76,6 +82,7 @@ export function check<C>(s: Checkable<C>, opts: CheckOptions = {}): CheckResult 
 function checkOnce<C>(s: Checkable<C>, opts: CheckOptions): CheckResult {
   const t0 = Date.now();
   const make = () => s.build(s.config);
+  soloCheck(s.id, s.config, make);
   const strategy = opts.strategy ?? 'dfs';
   const common = {
     maxExecutions: opts.maxExecutions,
@@ -113,12 +120,14 @@ export function report<C>(s: Checkable<C>, r: ExploreResult, opts: CheckOptions,
     const steps = exec.trace;
     return { kind, message: o.message, trace: { id: s.id, config: s.config, schedule: o.schedule, preemptions: -1, violation: { property: `observation: ${kind}`, message: o.message, step: steps.length }, steps } };
   });
+  const coverage = raceCoverage(r.races);
   return {
     id: s.id,
     family: s.family,
     variant: s.variant,
     expect: s.expect,
-    verdict: r.verdict,
+    verdict: r.verdict === 'verified' && coverage.bothOrders === 0 ? 'vacuous' : r.verdict,
+    coverage,
     property: r.found?.violation.property ?? null,
     executions: r.executions,
     ms: Date.now() - t0,

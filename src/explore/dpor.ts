@@ -10,6 +10,7 @@
 import type { Footprint } from '../machine/machine.js';
 import { exploreOptimal } from './odpor.js';
 import { HappensBefore } from './happens-before.js';
+import { type RacePairs, addRacePairs } from './coverage.js';
 import { Execution, type ViolationInfo, type World } from './runtime.js';
 
 export interface ExploreOptions {
@@ -58,6 +59,8 @@ export interface ExploreResult {
   observed: Map<string, { message: string; schedule: number[] }>;
   /** Set when a budget stopped the search before it was exhaustive. */
   budget?: string;
+  /** the conflicting cross-CPU access pairs of the complete executions, and their orders */
+  races?: RacePairs;
 }
 
 interface Node {
@@ -110,6 +113,7 @@ export function explore(makeWorld: () => World, opts: ExploreOptions): ExploreRe
 export function noteExecution(res: ExploreResult, exec: Execution, schedule: number[], opts: ExploreOptions, stopAt: boolean): boolean {
   res.executions++;
   if (exec.cut) res.cutAtBound++;
+  addRacePairs((res.races ??= new Map()), exec);
   for (const o of exec.world.observations?.() ?? []) if (!res.observed.has(o.kind)) res.observed.set(o.kind, { message: o.message, schedule });
   if (exec.violation && !res.found) {
     res.found = { violation: exec.violation, schedule };

@@ -15,6 +15,7 @@
  * (they are not started, or their results are dropped), so the counts are those of running
  * items 0..i one after another, whoever ran them.
  */
+import { mergeRacePairs } from './coverage.js';
 import { type ExploreOptions, type ExploreResult, type Root, dependent, explore } from './dpor.js';
 import { Execution, type World } from './runtime.js';
 import type { Footprint } from '../machine/machine.js';
@@ -114,6 +115,7 @@ export function combine(p: Pick<Partition, 'sleepBlocked'>, results: Array<Explo
     res.maxDepth = Math.max(res.maxDepth, r.maxDepth);
     res.ms += r.ms;
     for (const [k, o] of r.observed) if (!res.observed.has(k)) res.observed.set(k, o);
+    mergeRacePairs((res.races ??= new Map()), r.races);
     if (r.budget && !res.budget) res.budget = r.budget;
     if (r.found && !res.found) {
       res.found = r.found;

@@ -9,7 +9,8 @@ import type { Footprint, Machine } from '../machine/machine.js';
 /** What a scenario hands the explorer for each execution: a fresh world. */
 export interface World {
   machine: Machine;
-  programs: Array<{ name: string; cpu: number; program: Program<unknown> }>;
+  /** `path`: what the program runs (a registered path's name), for messages */
+  programs: Array<{ name: string; cpu: number; path?: string; program: Program<unknown> }>;
   /** Names a memory word for traces ("pmd[0] @frame 3", "folio 5 ->_refcount"). */
   symbol(addr: number): string;
   /** Oracles on the final state of a complete execution. */
@@ -25,6 +26,9 @@ export type ThreadKind = 'task' | 'irq' | 'rcu';
 export interface Thread {
   id: number;
   name: string;
+  /** A name for the thread that equivalent executions share (ids of spawned threads follow the
+   * order of spawns): a program's name, or its spawner's key, step count and rank. */
+  key: string;
   cpu: number;
   kind: ThreadKind;
   gen: Program<unknown>;
@@ -65,10 +69,23 @@ export interface ViolationInfo {
   step: number;
 }
 
+/** One executed step's footprint, for the coverage of conflicting pairs (coverage.ts). */
+export interface Access {
+  thread: Thread;
+  /** the thread's step count before this step: the step's name within the thread */
+  step: number;
+  cpu: number;
+  fp: Footprint;
+}
+
 export class Execution {
   readonly machine: Machine;
   readonly threads: Thread[] = [];
   readonly trace: StepRecord[] = [];
+  /** every step's footprint, in order */
+  readonly accesses: Access[] = [];
+  /** footprints computed by footprint(tid), valid while stepCount is unchanged */
+  private readonly fpCache: Array<{ at: number; fp: Footprint } | undefined> = [];
   violation: ViolationInfo | null = null;
   /** Set when a modeled retry loop hit its bound: the execution was cut there. */
   cut: string | null = null;
@@ -79,11 +96,11 @@ export class Execution {
     readonly record: boolean,
   ) {
     this.machine = world.machine;
-    for (const p of world.programs) this.addThread(p.name, p.cpu, 'task', p.program, -1);
+    for (const p of world.programs) this.addThread(p.name, p.name, p.cpu, 'task', p.program, -1);
   }
 
-  private addThread(name: string, cpu: number, kind: ThreadKind, gen: Program<unknown>, parentStep: number): void {
-    const t: Thread = { id: this.threads.length, name, cpu, kind, gen, pending: null, stack: [], steps: 0, parentStep };
+  private addThread(name: string, key: string, cpu: number, kind: ThreadKind, gen: Program<unknown>, parentStep: number): void {
+    const t: Thread = { id: this.threads.length, name, key, cpu, kind, gen, pending: null, stack: [], steps: 0, parentStep };
     this.threads.push(t);
     this.advance(t, undefined, null);
   }
@@ -144,8 +161,11 @@ export class Execution {
   footprint(tid: number): Footprint {
     const t = this.threads[tid];
     if (!t.pending) return { r: [], w: [] };
-    const fp = this.machine.footprint(t.pending, t.cpu);
-    if (t.kind === 'task') return { r: [...fp.r, this.machine.ctxLoc(t.cpu)], w: fp.w };
+    const cached = this.fpCache[tid];
+    if (cached && cached.at === this.stepCount) return cached.fp;
+    let fp = this.machine.footprint(t.pending, t.cpu);
+    if (t.kind === 'task') fp = { r: [...fp.r, this.machine.ctxLoc(t.cpu)], w: fp.w };
+    this.fpCache[tid] = { at: this.stepCount, fp };
     return fp;
   }
 
@@ -156,6 +176,7 @@ export class Execution {
   step(tid: number): void {
     const t = this.threads[tid];
     const e = t.pending!;
+    this.accesses.push({ thread: t, step: t.steps, cpu: t.cpu, fp: this.footprint(tid) });
     const index = this.stepCount++;
     t.steps++;
     const rec: StepRecord | null = this.record
@@ -177,7 +198,7 @@ export class Execution {
       describeValues(e, result, rec);
       this.trace.push(rec);
     }
-    for (const s of this.machine.takeSpawned()) this.addThread(s.name, s.cpu, s.kind, s.program, index);
+    this.machine.takeSpawned().forEach((s, rank) => this.addThread(s.name, `${t.key}/${t.steps}.${rank}`, s.cpu, s.kind, s.program, index));
     this.advance(t, result, rec);
     if (rec && this.world.snapshot) rec.state = this.world.snapshot();
   }

@@ -318,7 +318,7 @@ export function buildFromSpec(spec: ScenarioSpec, config: ScenarioConfig, resolv
     k,
     order.map((i) => {
       const c = resolved.cpus[i];
-      return { name: `cpu${i}`, cpu: i, run: (ctx: Ctx) => c.def.run(ctx, c.args, env) };
+      return { name: `cpu${i}`, cpu: i, path: c.def.name, run: (ctx: Ctx) => c.def.run(ctx, c.args, env) };
     }),
   );
 }

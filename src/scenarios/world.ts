@@ -20,10 +20,10 @@ export function bootFor(config: ScenarioConfig, rest: Omit<BootConfig, 'arch' | 
   });
 }
 
-export function makeWorld(k: Kernel, programs: Array<{ name: string; cpu: number; run: (k: Ctx) => Program<unknown> }>): World {
+export function makeWorld(k: Kernel, programs: Array<{ name: string; cpu: number; path?: string; run: (k: Ctx) => Program<unknown> }>): World {
   return {
     machine: k.machine,
-    programs: programs.map((p) => ({ name: p.name, cpu: p.cpu, program: p.run(new Ctx(k, p.cpu)) })),
+    programs: programs.map((p) => ({ name: p.name, cpu: p.cpu, path: p.path, program: p.run(new Ctx(k, p.cpu)) })),
     symbol: (addr) => symbol(k, addr),
     finalCheck: () => finalOracles(k),
     observations: () => k.ghost.observations,

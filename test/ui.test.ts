@@ -69,6 +69,8 @@ test('the collapse counterexample in the browser: CPU columns, arrow keys to the
   await at(0);
   assert.equal(await page.textContent('[data-testid=scenario-id]'), ID);
   assert.equal(await page.textContent('[data-testid=verdict]'), 'violated');
+  assert.equal(await page.textContent('[data-testid=preemptions]'), `${t.preemptions} preemptions`);
+  assert.ok(t.preemptions! >= 1);
 
   // one column per CPU context, each step in its CPU's column
   const cols = await page.locator('table.steps thead th[data-col]').allTextContents();

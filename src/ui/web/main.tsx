@@ -193,7 +193,7 @@ function App(props: { b: UiBundle }) {
               ⚠ {exhibit ? 'observation' : 'violation'} (step {vCursor})
             </button>
           )}
-          {t.preemptions !== undefined && t.preemptions >= 0 && <span class="note">{t.preemptions} preemptions</span>}
+          {t.preemptions !== undefined && t.preemptions >= 0 && <span class="note" data-testid="preemptions">{t.preemptions} preemptions</span>}
           <span class="note legend">
             <span class="racing-mark" /> racing: a location another thread also touches, one of them writing · keys ← →
           </span>

@@ -22,6 +22,7 @@ export function addRacePairs(pairs: RacePairs, exec: Execution): void {
   const names: Array<string | undefined> = [];
   const name = (i: number) => (names[i] ??= `${exec.accesses[i].thread.key}#${exec.accesses[i].step}`);
   for (const [loc, list] of byLoc) {
+    if (!crossCpuWrite(exec, loc, list)) continue; // e.g. a CPU's interrupt-context word
     for (let x = 0; x < list.length; x++) {
       const a = exec.accesses[list[x]];
       for (let y = x + 1; y < list.length; y++) {
@@ -33,6 +34,12 @@ export function addRacePairs(pairs: RacePairs, exec: Execution): void {
       }
     }
   }
+}
+
+/** Some access of the list writes, and not all of them are on one CPU. */
+function crossCpuWrite(exec: Execution, loc: number, list: number[]): boolean {
+  const cpu = exec.accesses[list[0]].cpu;
+  return list.some((i) => exec.accesses[i].cpu !== cpu) && list.some((i) => exec.accesses[i].fp.w.includes(loc));
 }
 
 function push(m: Map<number, number[]>, loc: number, i: number): void {

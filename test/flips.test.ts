@@ -13,7 +13,7 @@ import { CATALOG } from '../src/scenarios/catalog.js';
 import { flipped } from '../src/scenarios/scenario.js';
 
 /** A flipped row must find its violation within this; a runaway fails with its id. */
-const LIMIT_MS = 30_000;
+const LIMIT_MS = 60_000;
 
 /**
  * Verified rows whose verdict depends on no fix or guard, with the reason. Each is a finding

@@ -9,6 +9,7 @@ import { entryPfn, leaf } from '../src/machine/mmu.js';
 import { pud_devmap } from '../src/kernel/mm/huge_memory.js';
 import { CATALOG } from '../src/scenarios/catalog.js';
 import { pudWalk, pudWalkProbes } from '../src/scenarios/pud-walk.js';
+import { flipped } from '../src/scenarios/scenario.js';
 import { bootFor, makeWorld } from '../src/scenarios/world.js';
 import { mapAnonSmall } from '../src/kernel/boot.js';
 import { mmap_read_lock, mmap_read_unlock } from '../src/kernel/mm/mmap_lock.js';
@@ -28,10 +29,11 @@ for (const s of [...pudWalk, ...pudWalkProbes]) {
   });
 }
 
-test('the catalog has the two pud-walk rows, not the probes', () => {
+test('the catalog has the three pud-walk rows, not the probes', () => {
   const ids = CATALOG.filter((s) => s.family === 'pud-walk').map((s) => s.id);
-  assert.deepEqual(ids, ['pud-walk/rereads', 'pud-walk/read-once-again']);
-  assert.deepEqual(byId('pud-walk/read-once-again').config.patches, ['+pagewalk-pud-read-once']);
+  assert.deepEqual(ids, ['pud-walk/rereads', 'pud-walk/ptdump-rereads', 'pud-walk/ptdump-read-once']);
+  assert.deepEqual(byId('pud-walk/ptdump-read-once').config.patches, ['+pagewalk-pud-read-once']);
+  assert.deepEqual(byId('pud-walk/ptdump-rereads').config.patches, []);
 });
 
 const pudLoad = (x: { op: string; target: string }) => x.op === 'load' && /^pud\[/.test(x.target);
@@ -144,7 +146,7 @@ test("pud-walk/rfc-hmm-zap: the RFC's recheck under the pud lock catches a zap +
 });
 
 test('the verified pud-walk worlds hold under naive enumeration of every schedule too', () => {
-  for (const id of ['pud-walk/first-fault', 'pud-walk/read-once-again', 'pud-walk/rereads-pud-entry']) {
+  for (const id of ['pud-walk/first-fault', 'pud-walk/rereads-pud-entry']) {
     const s = byId(id);
     const r = explore(() => s.build(s.config), { reduction: 'none' });
     assert.equal(r.verdict, 'verified', id);
@@ -184,4 +186,71 @@ test('walk_page_range descends through a real pud and pmd table to pte_entry (a 
     assert.equal(exec.violation, null, String(patches));
     assert.deepEqual(seen, pfns, String(patches));
   }
+});
+
+// The RFC's question: a walk with no VMA (ptdump) against MADV_DONTNEED + a refault.
+const ptdumpRereads = (() => {
+  let r: ReturnType<typeof check> | undefined;
+  return () => (r ??= check(byId('pud-walk/ptdump-rereads')));
+})();
+
+test('pud-walk/ptdump-read-once: verified over real races: the walker\'s one pud read lands before the zap, between the zap and the refault, and after the refault', () => {
+  const s = byId('pud-walk/ptdump-read-once');
+  const seen = new Set<string>();
+  const r = explore(() => s.build(s.config), {
+    reduction: 'optimal',
+    onExecution: (_e, schedule) => {
+      const trace = replay(s.build(s.config), schedule).trace; // exploration does not record steps
+      const read = trace.findIndex((x) => x.threadName === 'cpu0' && pudLoad(x) && x.fn === 'walk_pud_range');
+      const zap = trace.findIndex((x) => x.fn === 'zap_huge_pud' && x.op === 'xchg');
+      const install = trace.findIndex((x) => x.fn === 'insert_pfn_pud' && x.op === 'store');
+      assert.ok(read >= 0 && zap >= 0 && install > zap);
+      seen.add(read < zap ? 'before the zap' : read < install ? 'between' : 'after the refault');
+    },
+  });
+  assert.equal(r.verdict, 'verified');
+  assert.equal(r.budget, undefined);
+  assert.ok(r.executions >= 50, `many interleavings (${r.executions})`);
+  assert.deepEqual([...seen].sort(), ['after the refault', 'before the zap', 'between']);
+});
+
+test('pud-walk/ptdump-read-once: reverting the RFC (its flip) turns it violated: the walker takes the refilled huge pud for a pmd table', () => {
+  const s = byId('pud-walk/ptdump-read-once');
+  const f = flipped(s);
+  assert.deepEqual(f.config.patches, ['+pagewalk-pud-read-once', '-pagewalk-pud-read-once']);
+  const r = check(f);
+  assert.equal(r.verdict, 'violated');
+  assert.equal(r.property, 'pt-uaf');
+  const same = ptdumpRereads();
+  assert.deepEqual(r.trace!.steps.map((x) => [x.threadName, x.fn, x.op, x.target]), same.trace!.steps.map((x) => [x.threadName, x.fn, x.op, x.target]), 'the flip is the ptdump-rereads row');
+});
+
+test('pud-walk/ptdump-rereads: the 2020 no-VMA walker reads *pud for pud_none (huge), pud_leaf (zapped: none), pud_present (refaulted), pud_none and pmd_offset (huge)', () => {
+  const r = ptdumpRereads();
+  assert.equal(r.verdict, 'violated');
+  const t = r.trace!;
+  const steps = t.steps;
+  assert.match(t.violation.message, /^cpu0: reads device page (\d+) as a pmd table$/);
+  const dev = Number(/device page (\d+)/.exec(t.violation.message)![1]);
+  const walkerPud = steps.filter((x) => x.threadName === 'cpu0' && pudLoad(x));
+  assert.deepEqual(
+    walkerPud.map((x) => x.fn),
+    ['walk_pud_range', 'ptdump_pud_entry', 'walk_pud_range', 'walk_pud_range', 'walk_pud_range', 'walk_pmd_range'],
+    'R1 pud_none, the callback\'s READ_ONCE, pud_leaf, pud_present, pud_none, pmd_offset: no split_huge_pud without a VMA',
+  );
+  const [r1, cb, leafRead, presentRead, r6, r7] = walkerPud;
+  const zap = steps.findIndex((x) => x.fn === 'zap_huge_pud' && x.op === 'xchg');
+  const install = steps.findIndex((x) => x.fn === 'insert_pfn_pud' && x.op === 'store');
+  assert.ok(zap >= 0 && install > zap, 'MADV_DONTNEED zapped the pud, the touch refaulted it');
+  assert.ok(steps[zap].threadName === 'cpu1' && steps[install].threadName === 'cpu1');
+  assert.ok(leaf(r1.read as number) && pud_devmap(r1.read as number) && r1.read === cb.read, 'R1 and the callback saw the old huge pud');
+  assert.ok(steps.indexOf(cb) < zap && zap < steps.indexOf(leafRead) && leafRead.read === 0, 'pud_leaf(*pud) read the zapped pud');
+  assert.ok(steps.indexOf(presentRead) > install && presentRead.read === steps[install].wrote, '!pud_present(*pud) read the refaulted pud');
+  assert.equal(r6.read, steps[install].wrote);
+  assert.equal(r7.read, steps[install].wrote, 'pmd_offset re-read the refaulted huge pud');
+  assert.equal(entryPfn(steps[install].wrote as number), dev);
+  const last = steps[steps.length - 1];
+  assert.equal(last.fn, 'walk_pmd_range');
+  assert.equal(last.target, `frame ${dev} (device) +0`);
+  assert.ok(t.preemptions >= 1, 'a race: the walker is preempted');
 });

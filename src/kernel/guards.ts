@@ -26,6 +26,7 @@ export const GUARDS = {
   'pmd_install:pmd_none_recheck': 'pmd_install rechecks pmd_none under the pmd lock before pmd_populate',
   'pte_offset_map_lock:pmd_recheck': 'pte_offset_map_lock rechecks the pmd after taking the pte lock',
   'tlb_flush_mmu:flush_before_free': 'tlb_flush_mmu flushes the TLB before freeing the gathered tables and pages',
+  'get_lockless:low_retry': 'ptep_get_lockless / pmdp_get_lockless on x86-32 PAE re-read the low word and retry if it changed',
 } as const;
 
 export type GuardName = keyof typeof GUARDS;

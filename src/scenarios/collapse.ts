@@ -13,7 +13,7 @@ import './builtins.js';
 import { Geometry, PAGE_SIZE, PMD, PTE } from '../machine/mmu.js';
 import { DEFAULT_GEOMETRY } from '../kernel/boot.js';
 import { Address, type ScenarioSpec, buildFromSpec, definePath, resolveSpec } from './paths.js';
-import type { Scenario, ScenarioConfig } from './scenario.js';
+import { type Scenario, type ScenarioConfig, withFlip } from './scenario.js';
 
 definePath('khugepaged_collapse', {
   description: 'khugepaged collapsing the PMD range at addr (mapped by small pages) into a THP',
@@ -67,17 +67,32 @@ function row(variant: string, expect: Scenario['expect'], source: string, config
 export const collapse: Scenario[] = [
   row('arm64-no-recheck', 'violated', '70cbc3cc78a9 commit message: the race on arches without IPI on TLB flush',
     { arch: 'arm64', kernel: 'v5.19', patches: [] }),
-  row('arm64-pmd-recheck', 'verified', '70cbc3cc78a9 (v6.0): GUP-fast backs off when the pmd changed',
-    { arch: 'arm64', kernel: 'v6.0', patches: [] }),
-  row('x86-64-pmd-recheck', 'verified', '70cbc3cc78a9 (v6.0)', { arch: 'x86-64', kernel: 'v6.0', patches: [] }),
-  row('x86-64-ipi-no-recheck', 'verified', '70cbc3cc78a9 commit message: IPI-based TLB flush serializes against IRQ-off GUP-fast',
-    { arch: 'x86-64', kernel: 'v5.19', patches: [] }),
-  row('powerpc-ipi-no-recheck', 'verified', 'radix__pmdp_collapse_flush before bedf03416913 sends an IPI (serialize_against_pte_lookup)',
-    { arch: 'powerpc', kernel: 'v5.19', patches: [] }),
+  withFlip(
+    row('arm64-pmd-recheck', 'verified', '70cbc3cc78a9 (v6.0): GUP-fast backs off when the pmd changed',
+      { arch: 'arm64', kernel: 'v6.0', patches: [] }),
+    { patches: ['-gup-pmd-recheck'], why: '70cbc3cc78a9: GUP-fast rechecks the pmd after pinning' },
+  ),
+  withFlip(
+    row('x86-64-pmd-recheck', 'verified', '70cbc3cc78a9 (v6.0)', { arch: 'x86-64', kernel: 'v6.0', patches: [] }),
+    { patches: ['-gup-pmd-recheck'], mutations: ['gup_fast:irq_off'], why: 'the pmd recheck; the flush IPI also holds off IRQ-off GUP-fast on x86-64, so IRQs go on too (the revert alone stays verified)' },
+  ),
+  withFlip(
+    row('x86-64-ipi-no-recheck', 'verified', '70cbc3cc78a9 commit message: IPI-based TLB flush serializes against IRQ-off GUP-fast',
+      { arch: 'x86-64', kernel: 'v5.19', patches: [] }),
+    { mutations: ['gup_fast:irq_off'], why: 'the collapse flush IPI waits for IRQ-off GUP-fast' },
+  ),
+  withFlip(
+    row('powerpc-ipi-no-recheck', 'verified', 'radix__pmdp_collapse_flush before bedf03416913 sends an IPI (serialize_against_pte_lookup)',
+      { arch: 'powerpc', kernel: 'v5.19', patches: [] }),
+    { patches: ['+ppc-radix-no-collapse-ipi'], why: 'bedf03416913 drops the IPI of radix__pmdp_collapse_flush' },
+  ),
   row('powerpc-no-ipi-no-recheck', 'violated', 'bedf03416913 without 70cbc3cc78a9: the reason the two went in as one series',
     { arch: 'powerpc', kernel: 'v5.19', patches: ['+ppc-radix-no-collapse-ipi'] }),
-  row('arm64-sync-ipi-no-recheck', 'verified', "2ba99c5e0881 (v6.1): tlb_remove_table_sync_one's IPI waits out IRQ-off GUP-fast even without the pmd recheck",
-    { arch: 'arm64', kernel: 'v6.1', patches: ['-gup-pmd-recheck'] },
-    'Does the v6.1 sync IPI alone (pmd recheck reverted) keep GUP-fast from pinning a collapsed page on arm64?'),
+  withFlip(
+    row('arm64-sync-ipi-no-recheck', 'verified', "2ba99c5e0881 (v6.1): tlb_remove_table_sync_one's IPI waits out IRQ-off GUP-fast even without the pmd recheck",
+      { arch: 'arm64', kernel: 'v6.1', patches: ['-gup-pmd-recheck'] },
+      'Does the v6.1 sync IPI alone (pmd recheck reverted) keep GUP-fast from pinning a collapsed page on arm64?'),
+    { patches: ['-khugepaged-sync-ipi'], why: "2ba99c5e0881's tlb_remove_table_sync_one IPI" },
+  ),
 ];
 

@@ -14,7 +14,7 @@ import { __vm_munmap, do_user_addr_fault, mmap_fixed } from '../kernel/mm/mmap.j
 import { initVmaTree, vmaByName } from '../kernel/mm/vma_tree.js';
 import { PAGE_SIZE } from '../machine/mmu.js';
 import type { Program } from '../machine/effects.js';
-import type { Scenario, ScenarioConfig } from './scenario.js';
+import { type Scenario, type ScenarioConfig, withFlip } from './scenario.js';
 import { bootFor, makeWorld } from './world.js';
 import { z } from 'zod';
 import { vmaTreeOf } from './builtins.js';
@@ -62,32 +62,53 @@ function row(variant: string, reader: 'gup' | 'fault', expect: Scenario['expect'
 }
 
 export const mmapOverlap: Scenario[] = [
-  row('gup-fast-arm64', 'gup', 'verified',
-    'GUP-fast pins before vms_clean_up_area clears the pte (the unmap is user-initiated) or finds nothing; tables are RCU-freed',
-    { arch: 'arm64', kernel: 'v6.12', patches: [] }),
-  row('gup-fast-x86-64', 'gup', 'verified', 'the same with the flush IPI and no RCU table free',
-    { arch: 'x86-64', kernel: 'v6.12', patches: [] }),
+  withFlip(
+    row('gup-fast-arm64', 'gup', 'verified',
+      'GUP-fast pins before vms_clean_up_area clears the pte (the unmap is user-initiated) or finds nothing; tables are RCU-freed',
+      { arch: 'arm64', kernel: 'v6.12', patches: [] }),
+    { arch: 'arm64-no-rcu-table-free', why: 'the freed pte table is RCU-freed (GUP-fast never reads it reused)' },
+  ),
+  withFlip(
+    row('gup-fast-x86-64', 'gup', 'verified', 'the same with the flush IPI and no RCU table free',
+      { arch: 'x86-64', kernel: 'v6.12', patches: [] }),
+    { mutations: ['gup_fast:irq_off'], why: 'the flush IPI waits for IRQ-off GUP-fast before the tables are freed' },
+  ),
   row('fault-no-detached-check', 'fault', 'violated',
     'without the detached check a reader that found the old vma before the store locks it once mmap_write_unlock ends the vma write locks, and faults page tables back under it',
     { arch: 'arm64', kernel: 'v6.12', patches: ['-vma-detached-check'] }),
-  row('fault-detached-check', 'fault', 'verified',
-    'lock_vma_under_rcu: "Check if the VMA got isolated after we found it" (v6.4; the vm_refcnt form since v6.15)',
-    { arch: 'arm64', kernel: 'v6.12', patches: [] }),
-  row('fault-store-before-clear', 'fault', 'verified',
-    'f8d112a4e657 without 79f3d123caed (v6.12-rc1): the new vma is stored before the old ptes are cleared; it is write-locked until mmap_write_unlock, so the RCU fault falls back to mmap_lock (Vlastimil Babka / Liam Howlett on the fix: faults cannot reinstate ptes; the race was with rmap, not modeled)',
-    { arch: 'arm64', kernel: 'v6.12', patches: ['-mmap-clear-ptes-before-store'] }),
-  row('fault-tree-punched-v6.11', 'fault', 'verified',
-    'before f8d112a4e657 MAP_FIXED punched the range out of the tree first; the detached check covers the stale reader',
-    { arch: 'arm64', kernel: 'v6.11', patches: [] }),
+  withFlip(
+    row('fault-detached-check', 'fault', 'verified',
+      'lock_vma_under_rcu: "Check if the VMA got isolated after we found it" (v6.4; the vm_refcnt form since v6.15)',
+      { arch: 'arm64', kernel: 'v6.12', patches: [] }),
+    { patches: ['-vma-detached-check'], why: "lock_vma_under_rcu's detached check" },
+  ),
+  withFlip(
+    row('fault-store-before-clear', 'fault', 'verified',
+      'f8d112a4e657 without 79f3d123caed (v6.12-rc1): the new vma is stored before the old ptes are cleared; it is write-locked until mmap_write_unlock, so the RCU fault falls back to mmap_lock (Vlastimil Babka / Liam Howlett on the fix: faults cannot reinstate ptes; the race was with rmap, not modeled)',
+      { arch: 'arm64', kernel: 'v6.12', patches: ['-mmap-clear-ptes-before-store'] }),
+    { mutations: ['vma_start_read:vm_lock_seq'], why: 'the new vma is write-locked until mmap_write_unlock: vma_start_read refuses it' },
+  ),
+  withFlip(
+    row('fault-tree-punched-v6.11', 'fault', 'verified',
+      'before f8d112a4e657 MAP_FIXED punched the range out of the tree first; the detached check covers the stale reader',
+      { arch: 'arm64', kernel: 'v6.11', patches: [] }),
+    { patches: ['-vma-detached-check'], why: 'the detached check covers the stale reader' },
+  ),
   row('munmap-fault-no-detached-check', 'fault', 'violated',
     'munmap downgrades mmap_lock (vma_end_write_all) before clearing ptes; a reader holding the detached vma from before the tree was cleared locks it and faults',
     { arch: 'arm64', kernel: 'v6.12', patches: ['-vma-detached-check'] }, 'munmap'),
-  row('munmap-fault-detached-check', 'fault', 'verified',
-    'lock_vma_under_rcu retries a detached vma; the retry finds the hole and the fault falls back to mmap_lock (read, shared with the downgraded munmap) and finds no vma',
-    { arch: 'arm64', kernel: 'v6.12', patches: [] }, 'munmap'),
-  row('two-faults-empty-pmd', 'fault', 'verified',
-    'pmd_install (03c4f20454e0, v5.16, from __pte_alloc): "Has another populated it ?" — pmd_none is rechecked under the pmd lock and the loser frees its pte table (the recheck is as old as the lock dropped around the allocation: v2.6.12 pte_alloc_map already re-checked the pmd after allocating)',
-    { arch: 'arm64', kernel: 'v6.12', patches: [] }, 'fault'),
+  withFlip(
+    row('munmap-fault-detached-check', 'fault', 'verified',
+      'lock_vma_under_rcu retries a detached vma; the retry finds the hole and the fault falls back to mmap_lock (read, shared with the downgraded munmap) and finds no vma',
+      { arch: 'arm64', kernel: 'v6.12', patches: [] }, 'munmap'),
+    { patches: ['-vma-detached-check'], why: 'lock_vma_under_rcu retries a detached vma' },
+  ),
+  withFlip(
+    row('two-faults-empty-pmd', 'fault', 'verified',
+      'pmd_install (03c4f20454e0, v5.16, from __pte_alloc): "Has another populated it ?" — pmd_none is rechecked under the pmd lock and the loser frees its pte table (the recheck is as old as the lock dropped around the allocation: v2.6.12 pte_alloc_map already re-checked the pmd after allocating)',
+      { arch: 'arm64', kernel: 'v6.12', patches: [] }, 'fault'),
+    { mutations: ['pmd_install:pmd_none_recheck'], why: 'pmd_install rechecks pmd_none under the pmd lock' },
+  ),
 ];
 
 // Registry entries (scenario files and the typed API): see src/scenarios/paths.ts.

@@ -34,7 +34,7 @@ import { __vm_munmap, do_user_addr_fault } from '../kernel/mm/mmap.js';
 import { initVmaTree } from '../kernel/mm/vma_tree.js';
 import { HIGH_FRAME_BASE, PAGE_SIZE, PMD, PTE } from '../machine/mmu.js';
 import type { GeometryConfig } from '../machine/mmu.js';
-import type { Scenario, ScenarioConfig } from './scenario.js';
+import { type Scenario, type ScenarioConfig, withFlip } from './scenario.js';
 import { bootFor, makeWorld } from './world.js';
 
 export const PAE_GEOMETRY: GeometryConfig = { bits: { pgd: 1, p4d: 0, pud: 0, pmd: 1, pte: 2 } };
@@ -113,12 +113,18 @@ export const paeTear: Scenario[] = [
   row('pmd-plain-read', Q_PMD, 'violated',
     'Jason Gunthorpe, Sep 2020 ("I don\'t see what prevents load tearing a 64 bit pmd"); before "mm/gup: Fix the lockless PMD access" (v6.2) gup_pmd_range read READ_ONCE(*pmdp): two 32-bit loads, no retry',
     { arch: 'x86-32-pae', kernel: 'v6.1', patches: [] }, buildPmd),
-  row('pmd-lockless', Q_PMD, 'verified',
-    '"mm/gup: Fix the lockless PMD access" with 024d232ae4fc "mm: Fix pmd_read_atomic()" (v6.2): pmdp_get_lockless, low/high/low retry',
-    { arch: 'x86-32-pae', kernel: 'v6.6', patches: [] }, buildPmd),
-  row('pte-lockless-refault', Q_PTE, 'verified',
-    'ptep_get_lockless comment (x86 gup_get_pte 2008; 2a4a06da8a4b v5.11): a pte goes none<->present, set_pte writes high then low, the low word is re-read',
-    { arch: 'x86-32-pae', kernel: 'v6.6', patches: [] }, buildPte(() => HIGH_FRAME_BASE)),
+  withFlip(
+    row('pmd-lockless', Q_PMD, 'verified',
+      '"mm/gup: Fix the lockless PMD access" with 024d232ae4fc "mm: Fix pmd_read_atomic()" (v6.2): pmdp_get_lockless, low/high/low retry',
+      { arch: 'x86-32-pae', kernel: 'v6.6', patches: [] }, buildPmd),
+    { patches: ['-gup-pmd-lockless'], why: 'pmdp_get_lockless (low/high/low) instead of a plain two-word READ_ONCE' },
+  ),
+  withFlip(
+    row('pte-lockless-refault', Q_PTE, 'verified',
+      'ptep_get_lockless comment (x86 gup_get_pte 2008; 2a4a06da8a4b v5.11): a pte goes none<->present, set_pte writes high then low, the low word is re-read',
+      { arch: 'x86-32-pae', kernel: 'v6.6', patches: [] }, buildPte(() => HIGH_FRAME_BASE)),
+    { mutations: ['get_lockless:low_retry'], why: "ptep_get_lockless's low-word re-read and retry" },
+  ),
   row('pte-lockless-same-low-refault', Q_PTE, 'verified',
     'the "same value mod 4GB" refill (DESIGN pae-tear row): the retry accepts low from the old pte and high from the new one, which is the new pte whole (an exhibit, not a bug)',
     { arch: 'x86-32-pae', kernel: 'v6.6', patches: [] }, buildPte((p) => HIGH_FRAME_BASE + p)),

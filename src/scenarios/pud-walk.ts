@@ -16,10 +16,21 @@
  * for a DAX pud is a zap; the refault that follows can land between that zap and the walker's
  * later re-reads of *pud.
  *
+ * The RFC's own case is a walk with no VMA (walk_page_range_novma: ptdump, whose pud_entry the
+ * RFC converts too). With no VMA there is no split: the 2020 walker decides "leaf or not
+ * present" with two more plain reads of *pud and then re-reads it for pud_none and pmd_offset,
+ * so a zap (MADV_DONTNEED) and a refault landing between those reads send it into the refilled
+ * huge pud as if it were a pmd table. The RFC reads the pud once and decides on that value.
+ *
  * Catalog rows (the expectations are the DESIGN catalog's, from the RFC thread):
  *   rereads          v5.8, mincore (pmd_entry only)                                   violated
- *   read-once-again  v5.8 + the RFC, hmm_range_fault (pud_entry that locks, rechecks,
- *                    sets ACTION_AGAIN, reports the devmap leaf with ACTION_CONTINUE)  verified
+ *   ptdump-rereads   v5.8, ptdump of the current mm (no VMA); one thread of the
+ *                    process runs MADV_DONTNEED, then touches the range (refault)      violated
+ *   ptdump-read-once the same with the RFC                                             verified
+ *                    (flips: reverting the RFC gives ptdump-rereads)
+ * The earlier catalog row `read-once-again` (the RFC with hmm_range_fault, no other writer) was
+ * dropped: nothing wrote the pud while the walker ran (1 execution), and reverting the RFC left
+ * it verified; with a zapper the RFC does not save hmm either (`rfc-hmm-zap` below).
  * Probes (not catalog rows: kernel history has no answer for them; the tests pin what the
  * model finds, so that the rows are not read as more than they say):
  *   rfc-pmd-entry    the RFC with mincore's ops: the re-read after split_huge_pud only tests
@@ -36,13 +47,14 @@
  */
 import { mapDevDax } from '../kernel/boot.js';
 import { type DevDax, dev_dax_user_touch } from '../kernel/drivers/dax/device.js';
-import type { Ctx } from '../kernel/kernel.js';
+import { type Ctx, kfunc } from '../kernel/kernel.js';
 import { hmm_range_fault } from '../kernel/mm/hmm.js';
 import { mk_devmap_pud } from '../kernel/mm/huge_memory.js';
 import { madvise_dontneed } from '../kernel/mm/madvise-pud.js';
 import { sys_mincore } from '../kernel/mm/mincore.js';
+import { ptdump_walk_pgd } from '../kernel/mm/ptdump.js';
 import type { Program } from '../machine/effects.js';
-import type { Scenario, ScenarioConfig } from './scenario.js';
+import { type Scenario, type ScenarioConfig, withFlip } from './scenario.js';
 import { bootFor, makeWorld } from './world.js';
 import { z } from 'zod';
 import type { Vma } from '../kernel/mm/mm_types.js';
@@ -53,7 +65,7 @@ import { Address, ArgError, type Env, defineLayout, definePath, hexs } from './p
 const QUESTION =
   'Can the page walker (mmap_lock for read) treat a huge pud that a concurrent dev_dax PUD fault installs as a pmd table pointer?';
 
-export type WalkerUser = 'mincore' | 'hmm';
+export type WalkerUser = 'mincore' | 'hmm' | 'ptdump';
 
 interface Setup {
   user: WalkerUser;
@@ -62,7 +74,14 @@ interface Setup {
   /** a third thread zaps the range with madvise(MADV_DONTNEED) under mmap_read_lock; the
    * toucher then reads (its refault installs a pud without the dirty/young bits: a different value) */
   zapper: boolean;
+  /** one user thread zaps (MADV_DONTNEED) and then touches the range (a read: the refault) */
+  zapThenTouch?: boolean;
 }
+
+const madvise_then_touch = kfunc('madvise_then_touch', function* (k: Ctx, dev: DevDax, vma: Vma, start: number, len: number): Program<string> {
+  yield* madvise_dontneed(k, vma, start, len);
+  return yield* dev_dax_user_touch(k, dev, vma, start, false);
+});
 
 function build(setup: Setup) {
   return (config: ScenarioConfig) => {
@@ -73,9 +92,12 @@ function build(setup: Setup) {
     const len = g.size(3);
     const dev: DevDax = { pfn: mapDevDax(k, start, setup.mapped, (pfn) => mk_devmap_pud(pfn, true)) };
     const vma = k.vmas[k.vmas.length - 1];
-    const walker = (c: Ctx): Program<unknown> => (setup.user === 'mincore' ? sys_mincore(c, start, len) : hmm_range_fault(c, start, start + len));
+    const walker = (c: Ctx): Program<unknown> =>
+      setup.user === 'mincore' ? sys_mincore(c, start, len) : setup.user === 'hmm' ? hmm_range_fault(c, start, start + len) : ptdump_walk_pgd(c, start, start + len);
     const programs = [{ name: 'cpu0', cpu: 0, run: walker }];
-    if (setup.zapper) {
+    if (setup.zapThenTouch) {
+      programs.push({ name: 'cpu1', cpu: 1, run: (c) => madvise_then_touch(c, dev, vma, start, len) });
+    } else if (setup.zapper) {
       programs.push({ name: 'cpu1', cpu: 1, run: (c) => madvise_dontneed(c, vma, start, len) });
       programs.push({ name: 'cpu2', cpu: 2, run: (c) => dev_dax_user_touch(c, dev, vma, start, false) });
     } else programs.push({ name: 'cpu1', cpu: 1, run: (c) => dev_dax_user_touch(c, dev, vma, start, true) });
@@ -97,12 +119,22 @@ function row(
 
 const RFC_MAIL = 'RFC "mm/pagewalk: use READ_ONCE when reading the PUD entry unlocked" (Jason Gunthorpe, 2020-03-13; v2 01/30 of Zi Yan\'s PUD THP series, 2020-09-28)';
 
+const NOVMA_QUESTION =
+  'Can a page walk with no VMA (ptdump of the current mm, mmap_lock for read) take a huge pud that MADV_DONTNEED zapped and a dev_dax fault refilled for a pmd table pointer?';
+const PTDUMP = 'ptdump of the current mm (x86 debugfs current_kernel: walk_page_range_novma under mmap_read_lock) while one thread of the process runs MADV_DONTNEED and touches the range again';
+
 export const pudWalk: Scenario[] = [
   row('rereads', 'violated', `${RFC_MAIL}: the 2020 walk_pud_range re-reads *pud; mincore (pmd_entry only) splits the DAX pud, the dev_dax fault refills it`,
     { arch: 'x86-64', kernel: 'v5.8', patches: [] }, { user: 'mincore' }),
-  row('read-once-again', 'verified', `${RFC_MAIL}: one READ_ONCE passed down; hmm_vma_walk_pud rechecks under the pud lock (ACTION_AGAIN) and reports the leaf`,
-    { arch: 'x86-64', kernel: 'v5.8', patches: ['+pagewalk-pud-read-once'] }, { user: 'hmm' },
-    'With the RFC, does a pud_entry that takes the pud lock, rechecks the passed value (ACTION_AGAIN) and reports the leaf (hmm_range_fault) keep the walker out of a dev_dax huge pud?'),
+  row('ptdump-rereads', 'violated',
+    `${RFC_MAIL}: ${PTDUMP}; the 2020 walker reads *pud for pud_none, pud_leaf, pud_present, pud_none and pmd_offset: a zap and a refault between them`,
+    { arch: 'x86-64', kernel: 'v5.8', patches: [] }, { user: 'ptdump', zapThenTouch: true }, NOVMA_QUESTION),
+  withFlip(
+    row('ptdump-read-once', 'verified',
+      `${RFC_MAIL}: "Passing the value from READ_ONCE into the callbacks prevents the callers from seeing inconsistencies"; ${PTDUMP}`,
+      { arch: 'x86-64', kernel: 'v5.8', patches: ['+pagewalk-pud-read-once'] }, { user: 'ptdump', zapThenTouch: true }, NOVMA_QUESTION),
+    { patches: ['-pagewalk-pud-read-once'], why: "the RFC: the no-VMA leaf test and pmd_offset use the walker's one READ_ONCE" },
+  ),
 ];
 
 /** Variants the tests check that are not catalog rows (see the header). Their `expect` is what
@@ -160,6 +192,17 @@ definePath('hmm_range_fault', {
   run: (c, a, env) => {
     const d = daxAt(env, a.addr, ['addr']);
     return hmm_range_fault(c, d.start, d.end);
+  },
+});
+
+definePath('ptdump', {
+  description: 'ptdump of the current mm over the dev-dax range at addr (debugfs current_kernel): walk_page_range_novma under mmap_read_lock',
+  process: true,
+  args: z.object({ addr: Address }).strict(),
+  check: (a, env) => void daxAt(env, a.addr, ['addr']),
+  run: (c, a, env) => {
+    const d = daxAt(env, a.addr, ['addr']);
+    return ptdump_walk_pgd(c, d.start, d.end);
   },
 });
 

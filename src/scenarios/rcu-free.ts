@@ -17,7 +17,7 @@ import { failTableBatchAlloc } from '../kernel/mm/mmu_gather.js';
 import { initVmaTree } from '../kernel/mm/vma_tree.js';
 import { PAGE_SIZE, PTE } from '../machine/mmu.js';
 import type { Program } from '../machine/effects.js';
-import type { Scenario, ScenarioConfig } from './scenario.js';
+import { type Scenario, type ScenarioConfig, withFlip } from './scenario.js';
 import { bootFor, makeWorld } from './world.js';
 import { z } from 'zod';
 import { vmaTreeOf } from './builtins.js';
@@ -88,18 +88,30 @@ export const rcuFree: Scenario[] = [
   row('arm64-no-rcu-table-free', 'violated',
     'Jason Gunthorpe 2023: without an IPI to wait for, IRQs off does not hold off the free; hence arm64 selects MMU_GATHER_RCU_TABLE_FREE',
     { arch: 'arm64-no-rcu-table-free', kernel: 'v6.12', patches: [] }),
-  row('arm64-rcu-table-free', 'verified', 'arm64 selects MMU_GATHER_RCU_TABLE_FREE: tables are freed after a grace period, which IRQ-off GUP-fast holds off',
-    { arch: 'arm64', kernel: 'v6.12', patches: [] }),
-  row('x86-64-ipi', 'verified', 'x86-64 !PARAVIRT before a37259732a7d: the flush IPI waits for IRQ-off GUP-fast, then the tables are freed',
-    { arch: 'x86-64', kernel: 'v6.12', patches: [] }),
-  row('x86-64-rcu-table-free', 'verified', 'x86-64 with PARAVIRT, or v6.15+ (a37259732a7d): the IPI flush and RCU table free',
-    { arch: 'x86-64-rcu', kernel: 'v6.12', patches: [] }),
+  withFlip(
+    row('arm64-rcu-table-free', 'verified', 'arm64 selects MMU_GATHER_RCU_TABLE_FREE: tables are freed after a grace period, which IRQ-off GUP-fast holds off',
+      { arch: 'arm64', kernel: 'v6.12', patches: [] }),
+    { arch: 'arm64-no-rcu-table-free', why: 'MMU_GATHER_RCU_TABLE_FREE' },
+  ),
+  withFlip(
+    row('x86-64-ipi', 'verified', 'x86-64 !PARAVIRT before a37259732a7d: the flush IPI waits for IRQ-off GUP-fast, then the tables are freed',
+      { arch: 'x86-64', kernel: 'v6.12', patches: [] }),
+    { mutations: ['gup_fast:irq_off'], why: 'the flush IPI waits for IRQ-off GUP-fast before the tables are freed' },
+  ),
+  withFlip(
+    row('x86-64-rcu-table-free', 'verified', 'x86-64 with PARAVIRT, or v6.15+ (a37259732a7d): the IPI flush and RCU table free',
+      { arch: 'x86-64-rcu', kernel: 'v6.12', patches: [] }),
+    { arch: 'x86-64', mutations: ['smp_call_function_many:wait'], why: 'both: RCU table free and the flush IPI wait (either alone keeps it verified)' },
+  ),
   row('arm64-rcu-no-entry-recheck', 'violated',
     '2667f50e8b81: RCU table freeing keeps the table alive but not the data page; without the pte (and pmd) recheck the speculative reference on the reused page is returned',
     { arch: 'arm64', kernel: 'v6.12', patches: ['-gup-pte-recheck', '-gup-pmd-recheck'] }),
-  row('arm64-batch-alloc-fails', 'verified',
-    'mm/mmu_gather.c tlb_remove_table_one: when the batch page cannot be allocated, tlb_remove_table_sync_one (an IPI, waited for) before the immediate free',
-    { arch: 'arm64', kernel: 'v6.12', patches: [] }, true),
+  withFlip(
+    row('arm64-batch-alloc-fails', 'verified',
+      'mm/mmu_gather.c tlb_remove_table_one: when the batch page cannot be allocated, tlb_remove_table_sync_one (an IPI, waited for) before the immediate free',
+      { arch: 'arm64', kernel: 'v6.12', patches: [] }, true),
+    { mutations: ['smp_call_function_many:wait'], why: "tlb_remove_table_sync_one's IPI is waited for" },
+  ),
   {
     id: 'rcu-free/pt-reclaim-fault',
     family: 'rcu-free',
@@ -111,6 +123,7 @@ export const rcuFree: Scenario[] = [
       'Hugh Dickins); PT_RECLAIM (6375e95f381e, v6.14) relies on it to clear the pmd of an emptied table under mmap_lock for read',
     config: { arch: 'x86-64-rcu', kernel: 'v6.14', patches: [] },
     build: buildPtReclaim,
+    flips: { mutations: ['pte_offset_map_lock:pmd_recheck'], why: 'the pmd recheck under the pte lock' },
   },
 ];
 

@@ -13,7 +13,7 @@ import { FOLL_PIN, FOLL_WRITE, gup_fast_fallback } from '../kernel/mm/gup.js';
 import { alloc_pages } from '../kernel/mm/page_alloc.js';
 import { folio_isolate_lru, folio_putback_lru, shrink_folio_list } from '../kernel/mm/vmscan.js';
 import type { Program } from '../machine/effects.js';
-import type { Scenario, ScenarioConfig } from './scenario.js';
+import { type Scenario, type ScenarioConfig, withFlip } from './scenario.js';
 import { bootFor, makeWorld } from './world.js';
 import { z } from 'zod';
 import './builtins.js';
@@ -52,13 +52,22 @@ function row(variant: string, expect: Scenario['expect'], source: string, config
 }
 
 export const reclaim: Scenario[] = [
-  row('arm64-pte-recheck', 'verified', '2667f50e8b81: a speculative reference on a reused page is dropped by the pte recheck',
-    { arch: 'arm64', kernel: 'v6.6', patches: [] }),
+  withFlip(
+    row('arm64-pte-recheck', 'verified', '2667f50e8b81: a speculative reference on a reused page is dropped by the pte recheck',
+      { arch: 'arm64', kernel: 'v6.6', patches: [] }),
+    { patches: ['-gup-pte-recheck'], why: '2667f50e8b81: the pte recheck drops a reference on a reused page' },
+  ),
   row('arm64-no-pte-recheck', 'violated', '2667f50e8b81: without the recheck the speculative reference is returned',
     { arch: 'arm64', kernel: 'v6.6', patches: ['-gup-pte-recheck'] }),
-  row('x86-64-pte-recheck', 'verified', '2667f50e8b81', { arch: 'x86-64', kernel: 'v6.6', patches: [] }),
-  row('x86-64-no-pte-recheck', 'verified', 'reclaim frees only after its flush IPI, which waits for IRQ-off GUP-fast',
-    { arch: 'x86-64', kernel: 'v6.6', patches: ['-gup-pte-recheck'] }),
+  withFlip(
+    row('x86-64-pte-recheck', 'verified', '2667f50e8b81', { arch: 'x86-64', kernel: 'v6.6', patches: [] }),
+    { patches: ['-gup-pte-recheck'], mutations: ['gup_fast:irq_off'], why: 'the pte recheck; the flush IPI also holds off IRQ-off GUP-fast on x86-64, so IRQs go on too (the revert alone stays verified)' },
+  ),
+  withFlip(
+    row('x86-64-no-pte-recheck', 'verified', 'reclaim frees only after its flush IPI, which waits for IRQ-off GUP-fast',
+      { arch: 'x86-64', kernel: 'v6.6', patches: ['-gup-pte-recheck'] }),
+    { mutations: ['gup_fast:irq_off'], why: 'reclaim frees after its flush IPI, which waits for IRQ-off GUP-fast' },
+  ),
 ];
 
 

@@ -49,6 +49,11 @@ export interface Flip {
   why: string;
 }
 
+/** `s` carrying the flip that must turn it violated (catalog files: `withFlip(row(...), {...})`). */
+export function withFlip(s: Scenario, flips: Flip): Scenario {
+  return { ...s, flips };
+}
+
 /** The row with its flip applied. */
 export function flipped(s: Scenario): Scenario {
   const f = s.flips;

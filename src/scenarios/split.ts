@@ -16,7 +16,7 @@ import { FOLL_PIN, FOLL_WRITE, gup_fast_fallback } from '../kernel/mm/gup.js';
 import { split_huge_page } from '../kernel/mm/huge_memory.js';
 import { folio_put } from '../kernel/mm/swap.js';
 import { folio_ref_try_add } from '../kernel/sync/refcount.js';
-import type { Scenario, ScenarioConfig } from './scenario.js';
+import { type Scenario, type ScenarioConfig, withFlip } from './scenario.js';
 import { bootFor, makeWorld } from './world.js';
 import { z } from 'zod';
 import './builtins.js';
@@ -49,15 +49,27 @@ function row(variant: string, expect: Scenario['expect'], source: string, config
 }
 
 export const split: Scenario[] = [
-  row('pmd-leaf-x86-64', 'verified', 'Jason Gunthorpe 2023: the freeze and the pmd recheck resolve every ordering',
-    { arch: 'x86-64', kernel: 'v6.18', patches: [] }),
-  row('pmd-leaf-arm64', 'verified', 'Jason Gunthorpe 2023', { arch: 'arm64', kernel: 'v6.18', patches: [] }),
-  row('pte-mapped-arm64', 'verified', '7aef4172c795 + c24d37322548: freeze, page_folio recheck and pte recheck',
-    { arch: 'arm64', kernel: 'v6.18', patches: [], ptes: true }),
+  withFlip(
+    row('pmd-leaf-x86-64', 'verified', 'Jason Gunthorpe 2023: the freeze and the pmd recheck resolve every ordering',
+      { arch: 'x86-64', kernel: 'v6.18', patches: [] }),
+    { mutations: ['gup_fast_pmd_leaf:pmd_recheck', 'gup_fast:irq_off'], why: 'the pmd recheck; the split flush IPI also holds off IRQ-off GUP-fast on x86-64, so IRQs go on too (recheck and freeze off alone: still verified)' },
+  ),
+  withFlip(
+    row('pmd-leaf-arm64', 'verified', 'Jason Gunthorpe 2023', { arch: 'arm64', kernel: 'v6.18', patches: [] }),
+    { mutations: ['gup_fast_pmd_leaf:pmd_recheck'], why: 'the pmd recheck after referencing the THP (the freeze off flips it too)' },
+  ),
+  withFlip(
+    row('pte-mapped-arm64', 'verified', '7aef4172c795 + c24d37322548: freeze, page_folio recheck and pte recheck',
+      { arch: 'arm64', kernel: 'v6.18', patches: [], ptes: true }),
+    { patches: ['-gup-folio-recheck'], why: "c24d37322548: the page_folio recheck" },
+  ),
   row('pte-mapped-arm64-no-folio-recheck', 'violated', "c24d37322548 (Jann Horn): GUP-fast can hold its reference on the wrong folio after a split",
     { arch: 'arm64', kernel: 'v6.18', patches: ['-gup-folio-recheck'], ptes: true }),
-  row('pte-mapped-x86-64-no-folio-recheck', 'verified', "c24d37322548: \"can't actually happen on bare-metal x86\" (the flush IPI waits for IRQ-off GUP-fast)",
-    { arch: 'x86-64', kernel: 'v6.18', patches: ['-gup-folio-recheck'], ptes: true }),
+  withFlip(
+    row('pte-mapped-x86-64-no-folio-recheck', 'verified', "c24d37322548: \"can't actually happen on bare-metal x86\" (the flush IPI waits for IRQ-off GUP-fast)",
+      { arch: 'x86-64', kernel: 'v6.18', patches: ['-gup-folio-recheck'], ptes: true }),
+    { mutations: ['gup_fast:irq_off'], why: 'the split flush IPI waits for IRQ-off GUP-fast' },
+  ),
 ];
 
 // Registry entry (scenario files and the typed API): see src/scenarios/paths.ts.

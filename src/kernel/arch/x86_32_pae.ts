@@ -39,6 +39,7 @@ import { LoopBound, type Program, Violation } from '../../machine/effects.js';
 import { describeUse } from '../../machine/machine.js';
 import { LEVEL_NAMES, PAGE_SIZE, entryPfn, hi32, join64, lo32, present } from '../../machine/mmu.js';
 import { symbol } from '../introspect.js';
+import { guarded } from '../guards.js';
 import { type Ctx, kfunc, note, observe } from '../kernel.js';
 import { remember, type TablePtr } from '../mm/pgtable.js';
 import type { Arch } from './arch.js';
@@ -99,7 +100,7 @@ const get_lockless_low_high = (name: string, observeOnly = false) =>
       // smp_rmb()
       const hi = yield* half(p, 'hi');
       // smp_rmb()
-      const again = yield* half(p, 'lo');
+      const again = guarded(k, 'get_lockless:low_retry') ? yield* half(p, 'lo') : lo;
       if (again !== lo) {
         yield* note(`low word changed (${hex(lo)} -> ${hex(again)}): retry`);
         continue;

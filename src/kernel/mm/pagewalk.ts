@@ -15,12 +15,14 @@
  *          takes the pud lock rechecks it and sets ACTION_AGAIN); after split_huge_pud one more
  *          pud = READ_ONCE(*pudp) and pud_none(pud) (goto again); walk_pmd_range(pud) derives
  *          the pmd table from that value (pmd_offset(&pud, addr)): no further load of *pudp.
- * Without a VMA (walk_page_range_novma) the 2020 form also tests pud_leaf(*pud) ||
- * !pud_present(*pud) (two more loads); the RFC tests the value.
+ * Without a VMA (walk_page_range_novma, e.g. ptdump) there is no split_huge_pud, and the 2020
+ * form tests pud_leaf(*pud) || !pud_present(*pud) (two more loads) before R6 and R7; the RFC
+ * tests the value it read once.
  *
  * Simplifications: the VMAs are fixed for the scenario, so find_vma and the vma list walk are
- * not steps; no hugetlb VMAs (walk_hugetlb_range is not reached); test_walk, pre_vma/post_vma
- * and p4d_entry/pgd_entry callbacks are not modeled (no modeled user has them);
+ * not steps; no hugetlb VMAs (walk_hugetlb_range is not reached); test_walk and
+ * pre_vma/post_vma callbacks are not modeled (no modeled user has them); walk->pgd (the
+ * novma walk's root) is mm->pgd, so pgd_offset stands for `walk->pgd + pgd_index(addr)`;
  * pgd_bad/p4d_bad are false for a present entry (so *_clear_bad never clears); split_huge_pmd
  * on a huge pmd is not modeled (no scenario maps a huge pmd under a walker with pte_entry).
  * Every `goto again` loop is bounded by WALK_AGAIN_RETRIES: past it the execution is cut
@@ -68,6 +70,8 @@ export interface MmWalk {
  * argument with the RFC (its new signature `pud_entry(pud, pudp, ...)`), undefined without. */
 export interface MmWalkOps {
   name: string;
+  pgd_entry?: (k: Ctx, pgdp: EntryPtr, addr: number, next: number, walk: MmWalk) => Program<number>;
+  p4d_entry?: (k: Ctx, p4dp: EntryPtr, addr: number, next: number, walk: MmWalk) => Program<number>;
   pud_entry?: (k: Ctx, pudp: TablePtr, addr: number, next: number, walk: MmWalk, pud: number | undefined) => Program<number>;
   pmd_entry?: (k: Ctx, pmdp: EntryPtr, addr: number, next: number, walk: MmWalk) => Program<number>;
   pte_entry?: (k: Ctx, ptep: TablePtr, addr: number, next: number, walk: MmWalk) => Program<number>;
@@ -212,7 +216,10 @@ const walk_p4d_range = kfunc('walk_p4d_range', function* (k: Ctx, pgdp: EntryPtr
     const next = addr_end(k, P4D, addr, end);
     if (yield* none_or_clear_bad(k, p4dp)) {
       if (ops.pte_hole) err = yield* ops.pte_hole(k, addr, next, P4D, walk);
-    } else if (ops.pud_entry || ops.pmd_entry || ops.pte_entry) err = yield* walk_pud_range(k, p4dp, addr, next, walk);
+    } else {
+      if (ops.p4d_entry) err = yield* ops.p4d_entry(k, p4dp, addr, next, walk);
+      if (!err && (ops.pud_entry || ops.pmd_entry || ops.pte_entry)) err = yield* walk_pud_range(k, p4dp, addr, next, walk);
+    }
     if (err) break;
     if (!k.kernel.machine.geometry.folded(P4D) && p4dp.kind === 'table') p4dp = nextEntry(p4dp);
     addr = next;
@@ -230,7 +237,10 @@ const walk_pgd_range = kfunc('walk_pgd_range', function* (k: Ctx, addr: number, 
     // with the p4d level folded, pgd_none()/pgd_bad() are the constant 0 (pgtable-nop4d.h): no load
     if (!p4dFolded && (yield* none_or_clear_bad(k, pgdp))) {
       if (ops.pte_hole) err = yield* ops.pte_hole(k, addr, next, PGD, walk);
-    } else if (ops.pud_entry || ops.pmd_entry || ops.pte_entry) err = yield* walk_p4d_range(k, pgdp, addr, next, walk);
+    } else {
+      if (ops.pgd_entry) err = yield* ops.pgd_entry(k, pgdp, addr, next, walk);
+      if (!err && (ops.p4d_entry || ops.pud_entry || ops.pmd_entry || ops.pte_entry)) err = yield* walk_p4d_range(k, pgdp, addr, next, walk);
+    }
     if (err) break;
     pgdp = nextEntry(pgdp);
     addr = next;
@@ -274,5 +284,18 @@ export const walk_page_range = kfunc(
       start = next;
     } while (start < end);
     return err;
+  },
+);
+
+/** walk_page_range_novma (v5.8): the page tables of [start, end) whether or not VMAs cover them
+ * (walk->no_vma: no split_huge_pud, pte_entry without the pte lock); callers hold mmap_lock. */
+export const walk_page_range_novma = kfunc(
+  'walk_page_range_novma',
+  function* (k: Ctx, start: number, end: number, ops: MmWalkOps, priv: unknown): Program<number> {
+    if (start >= end) return -22; // -EINVAL
+    // mmap_assert_locked(mm)
+    BUG_ON(k.kernel.machine.mem.words[k.kernel.mm.mmap_lock] === 0, 'mmap_assert_locked: mmap_lock not held');
+    const walk: MmWalk = { ops, vma: null, no_vma: true, action: 'ACTION_SUBTREE', priv };
+    return yield* __walk_page_range(k, start, end, walk);
   },
 );

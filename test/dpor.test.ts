@@ -384,3 +384,21 @@ test('executions that end early: the search split into work items reaches the sa
     { numRuns: 200, seed: 11 },
   );
 });
+
+/** CPU 0: store x = 1, then a retry loop on y that reaches its bound (the execution is cut
+ * there); CPU 1 asserts x != 1. The violation needs CPU 1's load between CPU 0's store and the
+ * cut: a step never pended before the cut, which both reductions missed, giving `verified`. */
+const BOUND_HIDES_VIOLATION: Op[][] = [[{ k: 'store', x: 0, v: 1 }, { k: 'bound', x: 1, v: 0 }], [{ k: 'assert', x: 0, v: 1 }]];
+
+test('regression: a violation after a step that a loop bound cut short is found by both reductions', () => {
+  const naive = traces(BOUND_HIDES_VIOLATION, 'none')!;
+  for (const reduction of ['dpor', 'optimal'] as const) {
+    const r = explore(() => world(BOUND_HIDES_VIOLATION), { reduction });
+    assert.equal(r.verdict, 'violated', reduction);
+    assert.equal(r.found?.violation.property, 'assertion');
+    assert.deepEqual(r.found?.schedule, [0, 1], reduction);
+    const got = traces(BOUND_HIDES_VIOLATION, reduction)!;
+    assert.deepEqual(new Set(got.names), new Set(naive.names), reduction);
+    assert.equal(got.names.length, 3, reduction);
+  }
+});

@@ -4,6 +4,10 @@
  * (Abdulla et al., POPL 2014) with sleep sets: races are pairs of dependent steps not ordered
  * by happens-before (vector clocks, as in Flanagan–Godefroid, POPL 2005), checked against each
  * thread's next step; dependency is overlap of footprints with at least one write. Blocked threads take part through their pending effect, as in the paper.
+ * A step that ends its execution (it raised a violation, or a loop bound cut the execution
+ * there) disables every other thread, so it is dependent with every step (see halting), and its
+ * races are reversed like any other (haltRaces): the search below a violation, when it goes on
+ * (stopAtViolation false), reaches exactly the traces naive enumeration reaches.
  * With `reduction: 'none'` every enabled thread is tried at every state (naive enumeration,
  * the reference the reduction is tested against), optionally under a preemption bound.
  */

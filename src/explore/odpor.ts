@@ -33,6 +33,19 @@
  * blocking: with blocking, sleep-set-blocked executions can still occur (as in Nidhugg); they are
  * counted apart, as in dpor.ts.
  *
+ * Executions that end early. A step that raises a violation, or at which a loop bound cuts the
+ * execution, disables every other thread: it is dependent with every step (halting in dpor.ts),
+ * so every step of E happens before it and every pending step races with it. The reversal of
+ * such a race, when the pending step is independent of the ending one, is the pending step then
+ * the ending one (which sees the same values, so ends the execution again): that execution, not
+ * the pending step followed by anything, is the trace wanted, and a sleeping thread independent
+ * of the pending step alone does not cover it. The ending step's own races are with the steps of
+ * other threads nothing follows. Whether a reversed step ends the execution in its new place is
+ * only known for a step that reads what it read in E; any other is taken at its footprint. That
+ * is sound: when a thread r is judged to cover a sequence v whose last step turns out to end the
+ * execution, r is independent of all of v, so r.v ends there too, is explored below r, and its
+ * ending step's race with r inserts v (see test/dpor.test.ts, executions that end early).
+ *
  * Footprints depend on the state (a pointer load follows the entry it reads), so the footprint of
  * a reversed step is only known in the reordered state: the redundancy check first runs with that
  * step dependent on everything (which can only say "redundant" when it is), and the reordered

@@ -4,6 +4,10 @@
  * (Abdulla et al., POPL 2014) with sleep sets: races are pairs of dependent steps not ordered
  * by happens-before (vector clocks, as in Flanagan–Godefroid, POPL 2005), checked against each
  * thread's next step; dependency is overlap of footprints with at least one write. Blocked threads take part through their pending effect, as in the paper.
+ * A step that ends its execution (it raised a violation, or a loop bound cut the execution
+ * there) disables every other thread, so it is dependent with every step (see halting), and its
+ * races are reversed like any other (haltRaces): the search below a violation, when it goes on
+ * (stopAtViolation false), reaches exactly the traces naive enumeration reaches.
  * With `reduction: 'none'` every enabled thread is tried at every state (naive enumeration,
  * the reference the reduction is tested against), optionally under a preemption bound.
  */
@@ -77,7 +81,33 @@ interface Node {
 }
 
 export function dependent(a: Footprint, b: Footprint): boolean {
+  if ((a as Halting).halts || (b as Halting).halts) return true;
   return overlaps(a.w, b.w) || overlaps(a.w, b.r) || overlaps(a.r, b.w);
+}
+
+/**
+ * The footprint of a step that ended its execution: it raised a violation, or a modeled retry
+ * loop reached its bound there. Every other thread is disabled from then on, as if the step wrote
+ * a location every step reads, so it is dependent with every step: an execution that ends there
+ * is a different trace from one where another thread's step came first (naive enumeration has
+ * both), and a thread whose step ends the execution never sleeps past another step.
+ */
+interface Halting extends Footprint {
+  halts: true;
+}
+
+export function halting(fp: Footprint): Footprint {
+  return { r: fp.r, w: fp.w, halts: true } as Halting;
+}
+
+export function halts(fp: Footprint): boolean {
+  return (fp as Halting).halts === true;
+}
+
+/** Whether the execution's last step ended it (a violation raised by a step, or a loop bound);
+ * not the final-state oracles, which run once no thread is enabled. */
+export function ended(exec: Execution): boolean {
+  return exec.violation !== null || exec.cut !== null;
 }
 
 function overlaps(x: number[], y: number[]): boolean {
@@ -146,8 +176,13 @@ function runOne(makeWorld: () => World, nodes: Node[], opts: ExploreOptions, bas
   const dpor = opts.reduction === 'dpor';
   const rootSleep = opts.root?.sleep ?? new Map<number, Footprint>();
   let sleep = nodes.length > base && dpor ? childSleep(nodes[nodes.length - 1]) : rootSleep;
+  /** the clock of the last step's thread before that step */
+  let cp: number[] = [];
   for (;;) {
-    if (exec.violation) return { kind: 'complete', exec };
+    if (ended(exec)) {
+      if (dpor && nodes.length > base) haltRaces(exec, nodes, st, cp, base);
+      return { kind: 'complete', exec };
+    }
     const d = nodes.length;
     const enabled = exec.enabled();
     const fps = new Map<number, Footprint>();
@@ -175,6 +210,7 @@ function runOne(makeWorld: () => World, nodes: Node[], opts: ExploreOptions, bas
       preemptions: prevPre + (prev >= 0 && p !== prev && enabled.includes(prev) ? 1 : 0),
     };
     nodes.push(node);
+    cp = st.clocks[p] ?? [];
     stepWithClock(exec, nodes, d, st);
     if (dpor) sleep = childSleep(node);
   }
@@ -267,6 +303,38 @@ function addBacktracks(nodes: Node[], fps: Map<number, Footprint>, st: RunState)
 }
 
 /**
+ * The races of a step that ended the execution (see halting): it is dependent with every step,
+ * so every other thread's next step races with it (reversed by trying that thread first at the
+ * state before it, where it was pending too unless blocked there, then there is nothing to
+ * reverse), and so does every step of another thread after which nothing in the execution
+ * happens (the immediate races; the others happen before one of these). Its ordinary races were
+ * reversed while it was pending.
+ */
+function haltRaces(exec: Execution, nodes: Node[], st: RunState, cp: number[], base: number): void {
+  const h = nodes.length - 1;
+  const last = nodes[h];
+  const p = last.chosen;
+  last.fps.set(p, halting(last.fps.get(p)!));
+  for (const q of last.enabled) if (q !== p) last.backtrack.add(q);
+  // each thread's last step before h; a step is followed in happens-before by a later step iff
+  // it is by one of these (clocks grow along a thread)
+  const lastStep = new Map<number, number>();
+  for (let e = h - 1; e >= base && lastStep.size < exec.threads.length; e--) if (!lastStep.has(nodes[e].chosen)) lastStep.set(nodes[e].chosen, e);
+  for (const [q, e] of lastStep) {
+    if (q === p || before(nodes, e, cp)) continue;
+    let immediate = true;
+    for (const [r, m] of lastStep) if (r !== q && m > e && before(nodes, e, nodes[m].clock)) immediate = false;
+    if (!immediate) continue;
+    const nj = nodes[e];
+    const initials = initialsAfter(nodes, e, p, cp, h, true);
+    if (initials.some((t) => nj.backtrack.has(t))) continue;
+    const t = initials.find((u) => nj.enabled.includes(u) && !nj.sleep.has(u)) ?? initials.find((u) => nj.enabled.includes(u));
+    if (t !== undefined) nj.backtrack.add(t);
+    else for (const u of nj.enabled) nj.backtrack.add(u);
+  }
+}
+
+/**
  * Whether p's next step is the one whose races were reversed last time and no step since then
  * touched its locations: then it has no new race, and each old race's v has only grown by steps
  * that are not before p's, which keeps every initial an initial (the backtrack set already holds
@@ -296,12 +364,14 @@ function before(nodes: Node[], m: number, c: number[]): boolean {
 }
 
 /**
- * The threads that can start v = (the steps after step i not after it in happens-before) then
- * p's next step (clock cp): those whose first step in v has no predecessor in v.
+ * The threads that can start v = (the steps after step i, up to `end`, not after it in
+ * happens-before) then p's next step (clock cp): those whose first step in v has no predecessor
+ * in v. When p's step ends the execution (`halts`), every step of v is before it.
  */
-function initialsAfter(nodes: Node[], i: number, p: number, cp: number[]): number[] {
+function initialsAfter(nodes: Node[], i: number, p: number, cp: number[], end = nodes.length, halts = false): number[] {
   const v: number[] = [];
-  for (let j = i + 1; j < nodes.length; j++) if (!before(nodes, i, nodes[j].clock)) v.push(j);
+  for (let j = i + 1; j < end; j++) if (!before(nodes, i, nodes[j].clock)) v.push(j);
+  if (halts && v.length === 0) return [p];
   const out: number[] = [];
   const seen = new Set<number>();
   for (let x = 0; x < v.length; x++) {
@@ -313,7 +383,7 @@ function initialsAfter(nodes: Node[], i: number, p: number, cp: number[]): numbe
     for (let y = 0; y < x && first; y++) if (before(nodes, v[y], nodes[j].clock)) first = false;
     if (first) out.push(q);
   }
-  if (!seen.has(p) && !v.some((m) => before(nodes, m, cp))) out.push(p);
+  if (!halts && !seen.has(p) && !v.some((m) => before(nodes, m, cp))) out.push(p);
   return out;
 }
 

@@ -33,6 +33,19 @@
  * blocking: with blocking, sleep-set-blocked executions can still occur (as in Nidhugg); they are
  * counted apart, as in dpor.ts.
  *
+ * Executions that end early. A step that raises a violation, or at which a loop bound cuts the
+ * execution, disables every other thread: it is dependent with every step (halting in dpor.ts),
+ * so every step of E happens before it and every pending step races with it. The reversal of
+ * such a race, when the pending step is independent of the ending one, is the pending step then
+ * the ending one (which sees the same values, so ends the execution again): that execution, not
+ * the pending step followed by anything, is the trace wanted, and a sleeping thread independent
+ * of the pending step alone does not cover it. The ending step's own races are with the steps of
+ * other threads nothing follows. Whether a reversed step ends the execution in its new place is
+ * only known for a step that reads what it read in E; any other is taken at its footprint. That
+ * is sound: when a thread r is judged to cover a sequence v whose last step turns out to end the
+ * execution, r is independent of all of v, so r.v ends there too, is explored below r, and its
+ * ending step's race with r inserts v (see test/dpor.test.ts, executions that end early).
+ *
  * Footprints depend on the state (a pointer load follows the entry it reads), so the footprint of
  * a reversed step is only known in the reordered state: the redundancy check first runs with that
  * step dependent on everything (which can only say "redundant" when it is), and the reordered
@@ -50,7 +63,7 @@
  */
 import type { Effect } from '../machine/effects.js';
 import type { Footprint } from '../machine/machine.js';
-import { dependent, type ExploreOptions, type ExploreResult, noteExecution, outOfBudget } from './dpor.js';
+import { dependent, type ExploreOptions, type ExploreResult, ended, halting, halts, noteExecution, outOfBudget } from './dpor.js';
 import { HappensBefore } from './happens-before.js';
 import { Execution, type World } from './runtime.js';
 
@@ -216,15 +229,18 @@ function runOne(makeWorld: () => World, nodes: ONode[], opts: ExploreOptions, ba
     stepWithClock(run, nodes, d, st);
   }
   for (;;) {
-    if (exec.violation) return { kind: 'complete', run, st, endEnabled: null };
+    if (ended(exec)) {
+      const last = nodes[nodes.length - 1];
+      if (last) last.fps.set(last.chosen, halting(last.fps.get(last.chosen)!));
+      return { kind: 'complete', run, st, endEnabled: null };
+    }
     const d = nodes.length;
     const enabled = exec.enabled();
     const fps = new Map<number, Footprint>();
     for (const t of exec.threads) if (t.pending) fps.set(t.id, run.fp(t.id));
     if (enabled.length === 0) {
-      const stopped = exec.cut !== null;
       exec.finish();
-      return { kind: 'complete', run, st, endEnabled: stopped ? null : [] };
+      return { kind: 'complete', run, st, endEnabled: [] };
     }
     const parent = d > 0 ? nodes[d - 1] : null;
     const free = d > base;
@@ -351,6 +367,9 @@ class Races {
   private readonly n: number;
   /** steps of E a wakeup sequence may contain (a step that raised a violation is not replayable) */
   private readonly nEff: number;
+  /** the step that ended E (a violation or a loop bound: see halting in dpor.ts), or -1; every
+   * step before it happens before it */
+  private readonly halt: number;
   private readonly notdepCache = new Map<number, Item[]>();
   private readonly reachCache = new Map<number, Run>();
 
@@ -365,6 +384,7 @@ class Races {
     this.keys = out.run.keys;
     this.n = nodes.length;
     this.nEff = out.endEnabled === null ? this.n - 1 : this.n;
+    this.halt = out.endEnabled === null && this.n > base ? this.n - 1 : -1;
   }
 
   /** Races whose later step is at or after `fresh` (earlier ones were reversed by earlier runs),
@@ -378,6 +398,8 @@ class Races {
     const exec = this.out.run.exec;
     for (const th of exec.threads) {
       if (!th.pending) continue;
+      // spawned by the step that ended E: after it, so after every step (no race)
+      if (this.halt >= 0 && th.parentStep === this.halt) continue;
       const enabled = this.out.endEnabled === null ? undefined : this.out.endEnabled.includes(th.id);
       const run = this.out.run;
       this.target(this.n, th.id, run.fp(th.id), this.out.st.clocks[th.id] ?? [], this.out.st.lastPos[th.id] ?? -1, guardOf(run, th.id), varies(run, th.id), enabled);
@@ -386,6 +408,7 @@ class Races {
 
   /** Whether step a happens before step b (a < b) in E. */
   private hb(a: number, b: number): boolean {
+    if (b === this.halt) return true;
     const q = this.nodes[a].chosen;
     return (this.nodes[b].clock[q] ?? 0) >= this.nodes[a].clock[q];
   }
@@ -422,6 +445,15 @@ class Races {
     };
     for (const l of fp.r) scan(l, false);
     for (const l of fp.w) scan(l, true);
+    const halt = this.halt;
+    if (halt >= base && t === halt) {
+      // the step that ended E races with every step of another thread (the immediate ones are
+      // those nothing after them follows: the loop below skips the others)
+      for (let m = base; m < t; m++) {
+        const q = nodes[m].chosen;
+        if (q !== p && (nodes[m].clock[q] ?? 0) > (cp[q] ?? 0)) cands.add(m);
+      }
+    } else if (halt >= base && t === this.n && p < nodes[halt].nThreads && p !== nodes[halt].chosen) cands.add(halt); // and every pending step with it
     if (cands.size === 0) return;
     const order = [...cands].sort((a, b) => b - a);
     const key = this.keys[p];
@@ -431,12 +463,31 @@ class Races {
     const reversible: number[] = [];
     for (const k of order) {
       if (reversible.some((f) => this.hb(k, f))) continue;
+      if (k === halt && t === this.n) {
+        // p's step before the one that ended E: enabled there, from the same state, or blocked
+        // there already (then its races are further back)
+        if (!nodes[k].enabled.includes(p)) continue;
+        reversible.push(k);
+        // When p's step is independent of the ending step (which then sees the same values), v
+        // ends with the ending step: the trace wanted is the execution ending there after p's
+        // step, which a sleeping thread independent of p's step alone does not cover.
+        const fq = nodes[k].fps.get(p)!;
+        const fh = nodes[k].fps.get(nodes[k].chosen)!;
+        const v: Item[] = [{ key, pos: -1, fp: fq }];
+        if (!dependent(fq, { r: fh.r, w: fh.w })) v.push({ key: this.keys[nodes[k].chosen], pos: -1, fp: fh });
+        if (!this.sleepCovers(nodes[k], v, last) && !this.insert(nodes[k], v, last, false)) odporStats.insertions++;
+        continue;
+      }
       const guardChanged = guard.some((l) => this.changed(l, t, k));
       let feasible = guardChanged ? this.enabledWithout(k, t, p, prev, guard) : enabledAtT;
       if (feasible === false) continue; // still blocked with e_k out of the way: look further back
-      const fpChanged = fpVaries && (fp.r.some((l) => this.changed(l, t, k)) || fp.w.some((l) => this.changed(l, t, k)));
+      const locsChanged = (fpVaries || halts(fp)) && (fp.r.some((l) => this.changed(l, t, k)) || fp.w.some((l) => this.changed(l, t, k)));
+      const fpChanged = fpVaries && locsChanged;
+      // the step that ended E ends the reordered execution too if it sees the same values;
+      // otherwise, like any reversed step, it is taken at its footprint
+      const fpThere = halts(fp) && locsChanged ? { r: fp.r, w: fp.w } : fp;
       const items = this.notdep(k);
-      let v: Item[] = [...items, { key, pos: -1, fp: fpChanged ? null : fp }];
+      let v: Item[] = [...items, { key, pos: -1, fp: fpChanged ? null : fpThere }];
       const node = nodes[k];
       const redundant = this.sleepCovers(node, v, last) || this.insert(node, v, last, true);
       // Covered already, but whether the reversal is even enabled is not known: rather than
@@ -529,6 +580,7 @@ class Races {
    */
   private isWeakInitial(v: Item[], key: string, fp: Footprint, last: Last): number {
     const i = v.findIndex((x) => x.key === key);
+    if (halts(fp)) return i === 0 ? 0 : -2; // a step that ends the execution goes first or not at all
     if (i >= 0) {
       for (let j = 0; j < i; j++) if (this.precedes(v[j], v[i], last)) return -2;
       return i;

@@ -16,7 +16,7 @@
  * items 0..i one after another, whoever ran them.
  */
 import { mergeRacePairs } from './coverage.js';
-import { type ExploreOptions, type ExploreResult, type Root, dependent, explore } from './dpor.js';
+import { type ExploreOptions, type ExploreResult, type Root, dependent, ended, explore, halting } from './dpor.js';
 import { Execution, type World } from './runtime.js';
 import type { Footprint } from '../machine/machine.js';
 
@@ -78,8 +78,18 @@ function expand(make: () => World, item: Root): Root[] | 'blocked' {
       prefix.push(c);
       continue;
     }
+    // an earlier sibling whose step ends the execution (halting in dpor.ts) sleeps below no other
+    for (const c of candidates.slice(0, -1)) if (endsExecution(make, prefix, c)) fps.set(c, halting(fps.get(c)!));
     return candidates.map((c, i) => ({ prefix: [...prefix, c], sleep: awake(sleep, candidates.slice(0, i), fps, c) }));
   }
+}
+
+/** Whether thread t's step after the prefix ends the execution (a violation or a loop bound). */
+function endsExecution(make: () => World, prefix: number[], t: number): boolean {
+  const exec = new Execution(make(), false);
+  for (const s of prefix) exec.step(s);
+  exec.step(t);
+  return ended(exec);
 }
 
 /** The sleep set after thread c's step: earlier siblings join, whatever c's step touches wakes. */

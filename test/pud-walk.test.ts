@@ -18,14 +18,20 @@ import { READ_ONCE } from '../src/kernel/mm/pgtable.js';
 
 const byId = (id: string) => [...pudWalk, ...pudWalkProbes].find((s) => s.id === id)!;
 
+/** Probes whose clean search runs no race: hmm's pud_entry handles the leaf, the 2020 walker
+ * never splits and nothing refaults, so no write meets the walker's reads (DESIGN §4: vacuous). */
+const VACUOUS = new Set(['pud-walk/rereads-pud-entry']);
+
 for (const s of [...pudWalk, ...pudWalkProbes]) {
-  test(`${s.id}: ${s.expect}`, () => {
+  const expected = VACUOUS.has(s.id) ? 'vacuous' : s.expect;
+  test(`${s.id}: ${expected}`, () => {
     const r = check(s);
-    assert.equal(r.verdict, s.expect);
+    assert.equal(r.verdict, expected);
     assert.equal(r.budget, null, 'the search must be exhaustive');
     assert.equal(r.cutAtBound, 0, 'no execution reaches the ACTION_AGAIN bound');
     if (s.expect === 'verified') assert.equal(r.trace, null);
-    else assert.equal(r.property, 'pt-uaf');
+    if (expected === 'verified') assert.ok(r.coverage.bothOrders > 0);
+    else if (expected === 'violated') assert.equal(r.property, 'pt-uaf');
   });
 }
 

@@ -30,7 +30,7 @@
  * selects MMU_GATHER_RCU_TABLE_FREE, so the reclaim is done only on arch profiles whose tables are
  * freed through RCU (x86-64 was the only ARCH_SUPPORTS_PT_RECLAIM at v6.14).
  */
-import { LoopBound, type Program } from '../../machine/effects.js';
+import { LoopBound, NotModeled, type Program } from '../../machine/effects.js';
 import { PAGE_SIZE, PMD, PTE, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, mkEntry } from '../../machine/mmu.js';
 import { guarded } from '../guards.js';
 import { BUG_ON, type Ctx, kfunc, note } from '../kernel.js';
@@ -53,6 +53,7 @@ import {
   pmdp_get_lockless,
   pte_none,
   pte_pfn,
+  is_swap_pte,
   pte_present,
   ptep_get,
   set_entry,
@@ -187,7 +188,7 @@ const zap_pte_range = kfunc(
     do {
       const ptent = yield* ptep_get(k, pte);
       if (!pte_none(ptent)) {
-        BUG_ON(!pte_present(ptent), 'non-present pte in zap (not modeled)');
+        if (!pte_present(ptent)) throw new NotModeled(`zap of a non-present pte (${is_swap_pte(ptent) ? 'swap' : 'migration'} entry: zap_nonpresent_ptes)`);
         const page = pte_pfn(ptent); // vm_normal_page
         yield* get_and_clear(k, pte); // ptep_get_and_clear_full
         tlb_adjust_range(tlb, addr, PAGE_SIZE); // tlb_remove_tlb_entry
@@ -220,7 +221,7 @@ function* zap_level(k: Ctx, tlb: MmuGather, level: number, parentVal: number, ad
     const next = addr_end(k, level, addr, end);
     const v = yield* READ_ONCE(k, p);
     if (v !== 0) {
-      BUG_ON(!pte_present(v), `non-present ${LEVEL_FN[level]} in zap (not modeled)`);
+      if (!pte_present(v)) throw new NotModeled(`zap of a non-present ${LEVEL_FN[level]}`);
       if (level === PMD) yield* zap_pte_range(k, tlb, p, addr, next, details);
       else yield* zap_level(k, tlb, nextLevel(k, level), v, addr, next, details);
     }

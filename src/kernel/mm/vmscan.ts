@@ -24,7 +24,7 @@
 import type { Program } from '../../machine/effects.js';
 import { type Ctx, kfunc, note } from '../kernel.js';
 import { local_irq_restore, local_irq_save } from '../sync/irqflags.js';
-import { folio_get, folio_ref_count, folio_ref_freeze, folio_ref_unfreeze } from '../sync/refcount.js';
+import { folio_get, folio_ref_count, folio_ref_freeze, folio_ref_try_add, folio_ref_unfreeze } from '../sync/refcount.js';
 import { guarded } from '../guards.js';
 import { raw_write_seqcount_begin, raw_write_seqcount_end } from '../sync/seqcount.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
@@ -38,6 +38,19 @@ import { TTU_BATCH_FLUSH, try_to_unmap, try_to_unmap_flush, try_to_unmap_flush_d
 import { __delete_from_swap_cache, add_to_swap, swap_cache_lock } from './swap_state.js';
 import { folio_alloc_swap } from './swapfile.js';
 import { folio_put } from './swap.js';
+
+/** isolate_lru_folios for one folio, as kswapd's shrink_inactive_list finds it on the LRU:
+ * folio_test_lru, folio_try_get ("Be careful not to clear the lru flag until after we're sure
+ * the folio is not being freed elsewhere"), folio_test_clear_lru (else put it back). A folio
+ * freed meanwhile has a zero count, or (reused) no PG_lru: free_pages_prepare clears its flags
+ * where the kernel's __folio_put takes it off the LRU. (The lruvec lock is not modeled.) */
+export const isolate_lru_folios = kfunc('isolate_lru_folios', function* (k: Ctx, folio: number): Program<boolean> {
+  if (!(yield* folio_test_flag(k, folio, PG_lru))) return false;
+  if (!(yield* folio_ref_try_add(k.kernel, folio, 1))) return false; // folio_try_get
+  if (yield* folio_test_clear_flag(k, folio, PG_lru)) return true;
+  yield* folio_put(k, folio); // "Another thread is already isolating this folio"
+  return false;
+});
 
 /** folio_isolate_lru: folio_test_clear_lru, then folio_get. (The lruvec lock is not modeled:
  * only LRU walkers take it, and none runs here.) */

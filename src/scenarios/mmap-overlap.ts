@@ -95,6 +95,9 @@ const pageAligned = (addr: number, field: string[]) => {
   if (addr % PAGE_SIZE) throw new ArgError(field, `${hexs(addr)} is not page-aligned (a multiple of ${hexs(PAGE_SIZE)})`);
 };
 
+/** zap_pte_range is modeled for present small ptes: a huge pmd or pud in the range is not. */
+export const ZAP_SMALL_ONLY = 'the modeled zap handles small pages only (zap_pte_range of present ptes; no huge pmd or pud zap)';
+
 definePath('munmap', {
   description: 'munmap(2) of `pages` pages at addr (mmap_lock for write, downgraded to read); needs setup: [vma-tree]',
   process: true,
@@ -103,6 +106,7 @@ definePath('munmap', {
     vmaTreeOf(env, ['addr']);
     pageAligned(a.addr, ['addr']);
     env.requireWholeRegions(a.addr, a.pages, ['addr']);
+    env.requireLayouts(a.addr, a.pages, ['addr'], ['anon-small'], ZAP_SMALL_ONLY);
   },
   run: (c, a) => __vm_munmap(c, a.addr, a.pages * PAGE_SIZE),
 });
@@ -115,6 +119,7 @@ definePath('mmap_fixed', {
     const t = vmaTreeOf(env, ['addr']);
     pageAligned(a.addr, ['addr']);
     env.requireWholeRegions(a.addr, a.pages, ['addr']);
+    env.requireLayouts(a.addr, a.pages, ['addr'], ['anon-small'], ZAP_SMALL_ONLY);
     if (!t.vmas.some((v) => v.name === a.vma)) throw new ArgError(['vma'], `no VMA named '${a.vma}' (name it in setup: [vma-tree: {spare: [${a.vma}]}])`);
   },
   run: (c, a, env) => {
@@ -127,6 +132,9 @@ definePath('page_fault', {
   description: 'a user page fault at addr: do_user_addr_fault, lock_vma_under_rcu first, mmap_lock as the fallback; needs setup: [vma-tree]',
   process: true,
   args: z.object({ addr: Address }).strict(),
-  check: (_a, env) => void vmaTreeOf(env, ['addr']),
+  check: (a, env) => {
+    vmaTreeOf(env, ['addr']);
+    env.requireLayouts(a.addr - (a.addr % PAGE_SIZE), 1, ['addr'], ['anon-small'], 'the modeled fault maps small pages only (do_anonymous_page; no huge pmd or pud fault)');
+  },
   run: (c, a) => do_user_addr_fault(c, a.addr),
 });

@@ -111,6 +111,14 @@ export class Env {
       );
   }
 
+  /** Every region that [addr, addr + pages pages) touches is laid out by one of `layouts`;
+   * `why` says which part of the model is limited to them. */
+  requireLayouts(addr: number, pages: number, field: Array<string | number>, layouts: string[], why: string): void {
+    const end = addr + pages * PAGE_SIZE;
+    const r = this.regions.find((x) => x.start < end && addr < x.end && !layouts.includes(x.layout));
+    if (r) throw new ArgError(field, `[${hexs(addr)}, ${hexs(end)}) touches ${r.layout} [${hexs(r.start)}, ${hexs(r.end)}): ${why}`);
+  }
+
   /** The page initially mapped at addr. */
   pageAt(addr: number, field: Array<string | number>): number {
     const r = this.requireRange(addr, 1, field);

@@ -18,7 +18,7 @@ import type { Scenario, ScenarioConfig } from './scenario.js';
 import { bootFor, makeWorld } from './world.js';
 import { z } from 'zod';
 import { vmaTreeOf } from './builtins.js';
-import { Address, ArgError, definePath, hexs } from './paths.js';
+import { Address, ArgError, type Env, definePath, hexs } from './paths.js';
 
 type Writer = 'map-fixed' | 'munmap' | 'fault';
 
@@ -98,6 +98,18 @@ const pageAligned = (addr: number, field: string[]) => {
 /** zap_pte_range is modeled for present small ptes: a huge pmd or pud in the range is not. */
 export const ZAP_SMALL_ONLY = 'the modeled zap handles small pages only (zap_pte_range of present ptes; no huge pmd or pud zap)';
 
+/** free_pgtables does not unlink the vma from its anon_vma (unlink_anon_vmas is not modeled,
+ * src/kernel/mm/memory.ts): an rmap walker (kswapd's try_to_unmap) racing the unmap could walk
+ * page tables munmap freed, which the kernel's anon_vma lock rules out. */
+export const NO_RMAP_VS_UNMAP = {
+  reclaim: "the model's rmap walk (kswapd's try_to_unmap) does not see munmap unlink the vma from its anon_vma (unlink_anon_vmas is not modeled), so the two cannot race on one range",
+};
+
+/** Claims of the unmapping paths on [addr, addr + pages pages). */
+export function claimUnmap(env: Env, path: string, addr: number, pages: number): void {
+  env.claim(path, 'unmap', addr, pages, ['addr'], NO_RMAP_VS_UNMAP);
+}
+
 definePath('munmap', {
   description: 'munmap(2) of `pages` pages at addr (mmap_lock for write, downgraded to read); needs setup: [vma-tree]',
   process: true,
@@ -107,6 +119,7 @@ definePath('munmap', {
     pageAligned(a.addr, ['addr']);
     env.requireWholeRegions(a.addr, a.pages, ['addr']);
     env.requireLayouts(a.addr, a.pages, ['addr'], ['anon-small'], ZAP_SMALL_ONLY);
+    claimUnmap(env, 'munmap', a.addr, a.pages);
   },
   run: (c, a) => __vm_munmap(c, a.addr, a.pages * PAGE_SIZE),
 });
@@ -120,6 +133,7 @@ definePath('mmap_fixed', {
     pageAligned(a.addr, ['addr']);
     env.requireWholeRegions(a.addr, a.pages, ['addr']);
     env.requireLayouts(a.addr, a.pages, ['addr'], ['anon-small'], ZAP_SMALL_ONLY);
+    claimUnmap(env, 'mmap_fixed', a.addr, a.pages);
     if (!t.vmas.some((v) => v.name === a.vma)) throw new ArgError(['vma'], `no VMA named '${a.vma}' (name it in setup: [vma-tree: {spare: [${a.vma}]}])`);
   },
   run: (c, a, env) => {

@@ -13,7 +13,9 @@
  *    delayed rmap, no rss counters, no uffd markers); a page's reference goes into the mmu_gather
  *    batch and is dropped after the TLB flush;
  *  - free_pgtables: unlink_anon_vmas / unlink_file_vma_batch are not modeled (no rmap walker
- *    runs in these scenarios); one vma at a time (no merging of neighbours within PMD_SIZE);
+ *    may race an unmap: scenario files reject kswapd and an unmapping path on one range,
+ *    src/scenarios/mmap-overlap.ts NO_RMAP_VS_UNMAP); a swap or migration entry met by zap is
+ *    NotModeled; one vma at a time (no merging of neighbours within PMD_SIZE);
  *  - fault: THP disabled for the vma (thp_vma_allowable_order false), write fault on an
  *    anonymous private vma whose anon_vma exists; __p4d_alloc / __pud_alloc / __pmd_alloc are
  *    not modeled (the scenarios keep the upper tables: a vma below the range holds them);

@@ -138,6 +138,7 @@ test('kswapd and an unmapping path on one range are rejected (the rmap walk woul
   rejected(`${tree}  - munmap: {addr: 0x4000, pages: 1}\n  - kswapd: {addr: 0x4000}\n`, /cpus\[1\]\.kswapd\.addr/, /kswapd and munmap over \[0x4000, 0x5000\): .*unlink_anon_vmas is not modeled/);
   rejected(`${tree}  - kswapd: {addr: 0x4000}\n  - mmap_fixed: {addr: 0x4000, pages: 1, vma: B}\n`, /cpus\[1\]\.mmap_fixed\.addr/, /mmap_fixed and kswapd over/);
   rejected(`${tree}  - kswapd: {addr: 0x4000}\n  - munmap_then_reuse: {addr: 0x4000}\n`, /munmap_then_reuse\.addr/, /unlink_anon_vmas/);
+  rejected(`${tree}  - page_fault: {addr: 0x4800}\n  - kswapd: {addr: 0x4000}\n`, /cpus\[1\]\.kswapd\.addr/, /kswapd and page_fault over .*do_swap_page/);
   // on different ranges they may run together
   const two = file(`${HEAD}map: [anon-small at 0x0 pages 1 name below, anon-small at 0x4000 pages 1 name A]\nsetup: [vma-tree]\ncpus:\n  - munmap: {addr: 0x0, pages: 1}\n  - kswapd: {addr: 0x4000}\n`);
   assert.equal(check(two, { noMinimize: true }).verdict, 'verified');

@@ -105,6 +105,9 @@ export const NO_RMAP_VS_UNMAP = {
   reclaim: "the model's rmap walk (kswapd's try_to_unmap) does not see munmap unlink the vma from its anon_vma (unlink_anon_vmas is not modeled), so the two cannot race on one range",
 };
 
+/** A fault on the page kswapd swaps out would swap it in (do_swap_page), which is not modeled. */
+export const NO_SWAPIN = { reclaim: 'a fault on the swap entry kswapd leaves would swap the page in (do_swap_page), which is not modeled' };
+
 /** Claims of the unmapping paths on [addr, addr + pages pages). */
 export function claimUnmap(env: Env, path: string, addr: number, pages: number): void {
   env.claim(path, 'unmap', addr, pages, ['addr'], NO_RMAP_VS_UNMAP);
@@ -149,6 +152,7 @@ definePath('page_fault', {
   check: (a, env) => {
     vmaTreeOf(env, ['addr']);
     env.requireLayouts(a.addr - (a.addr % PAGE_SIZE), 1, ['addr'], ['anon-small'], 'the modeled fault maps small pages only (do_anonymous_page; no huge pmd or pud fault)');
+    env.claim('page_fault', 'fault', a.addr - (a.addr % PAGE_SIZE), 1, ['addr'], NO_SWAPIN);
   },
   run: (c, a) => do_user_addr_fault(c, a.addr),
 });

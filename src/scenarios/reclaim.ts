@@ -24,7 +24,7 @@ import { bootFor, makeWorld } from './world.js';
 import { z } from 'zod';
 import './builtins.js';
 import { Address, ArgError, definePath, hexs } from './paths.js';
-import { NO_RMAP_VS_UNMAP } from './mmap-overlap.js';
+import { NO_RMAP_VS_UNMAP, NO_SWAPIN } from './mmap-overlap.js';
 
 const QUESTION = 'Can GUP-fast return a page that reclaim freed and the allocator gave to another owner?';
 
@@ -80,7 +80,7 @@ definePath('kswapd', {
     // shrink_folio_list is modeled for small anonymous folios: THP swap-out (or its split) is not
     if (r.layout !== 'anon-small')
       throw new ArgError(['addr'], `${hexs(a.addr)} is mapped by ${r.layout}: kswapd models small anonymous pages only (anon-small), not THP swap-out or device memory`);
-    env.claim('kswapd', 'reclaim', a.addr, 1, ['addr'], { unmap: NO_RMAP_VS_UNMAP.reclaim });
+    env.claim('kswapd', 'reclaim', a.addr, 1, ['addr'], { unmap: NO_RMAP_VS_UNMAP.reclaim, fault: NO_SWAPIN.reclaim });
   },
   run: (c, a, env) => kswapd(c, env.pageAt(a.addr, ['addr'])),
 });

@@ -446,6 +446,8 @@ export const handle_mm_fault = kfunc('handle_mm_fault', function* (k: Ctx, vma: 
     let orig = 0;
     if (!pmd_none(pmdval)) orig = yield* ptep_get_lockless(k, offset_lockless(k, PTE, pmdval, addr));
     yield* rcu_read_unlock();
+    // a swap or migration entry: do_swap_page / migration_entry_wait, not modeled
+    if (!pte_none(orig) && !pte_present(orig)) throw new NotModeled(`a fault on a non-present pte (${is_swap_pte(orig) ? 'do_swap_page' : 'migration_entry_wait'})`);
     if (!pte_none(orig)) return 'VM_FAULT_NOPAGE'; // already mapped (spurious fault)
   }
   return yield* do_anonymous_page(k, vma, pmdp, addr);

@@ -37,9 +37,13 @@ export function boot(cfg: BootConfig): Kernel {
   const pgd = mem.alloc(0, { kind: 'table', level: PGD });
   k.mm = { pgd, mmap_lock: words(1), page_table_lock: words(1), write_protect_seq: words(1), replace_seq: words(1) };
   k.anonVma = { rwsem: words(1) };
-  k.swap = { slots: 4, cache: words(4), lock: words(1) };
+  k.swap = { slots: 4, cache: words(4), map: words(4), lock: words(1), ci_lock: words(1) };
   k.names.set(k.swap.lock, 'swapper_space.i_pages xa_lock');
-  for (let i = 0; i < k.swap.slots; i++) k.names.set(k.swap.cache + i, `swap cache slot ${i}`);
+  k.names.set(k.swap.ci_lock, 'swap cluster lock (ci->lock)');
+  for (let i = 0; i < k.swap.slots; i++) {
+    k.names.set(k.swap.cache + i, `swap cache slot ${i}`);
+    k.names.set(k.swap.map + i, `swap_map[${i}]`);
+  }
   k.names.set(k.mm.mmap_lock, 'mm->mmap_lock');
   k.names.set(k.mm.page_table_lock, 'mm->page_table_lock');
   k.names.set(k.mm.write_protect_seq, 'mm->write_protect_seq');
@@ -142,13 +146,22 @@ export function mapAnonThpByPtes(k: Kernel, start: number): number {
   return head;
 }
 
-/** Put a mapped small folio in the swap cache at `slot`, clean (as after swap-in, still cached). */
+/** SWAP_HAS_CACHE (include/linux/swap.h): the swap_map bit of a slot the swap cache holds. */
+export const SWAP_HAS_CACHE = 0x40;
+
+/** Put a mapped small folio in the swap cache at `slot`, clean, as a swap-in by a read fault
+ * leaves it (do_swap_page: the folio stays in the swap cache, the pte is mapped writable when
+ * the page is exclusive but not dirty): slot allocated (SWAP_HAS_CACHE), the swap cache's
+ * reference, PG_swapcache, folio->swap, and the pte's dirty bit cleared. */
 export function addToSwapCache(k: Kernel, pfn: number, slot: number): void {
   const mem = k.machine.mem;
   mem.words[k.swap.cache + slot] = pfn + 1;
+  mem.words[k.swap.map + slot] = SWAP_HAS_CACHE;
   mem.words[k.memmap.field(pfn, 'flags')] |= PG_swapcache;
   mem.words[k.memmap.field(pfn, 'private')] = slot;
   mem.words[k.memmap.field(pfn, '_refcount')] += 1;
+  const pte = entryFor(k, mem.words[k.memmap.field(pfn, 'index')] * PAGE_SIZE, PTE);
+  mem.write(pte, 2, mem.read(pte, 2) & ~_PAGE_DIRTY);
 }
 
 /** Mark the page PageAnonExclusive (only this process maps it: a write needs no COW). */

@@ -39,8 +39,11 @@ export class Kernel {
   readonly memmap: Memmap;
   readonly ghost: Ghost = { gup: [], userUnmaps: [], held: [], observations: [] };
   mm!: MmStruct;
-  /** the swap cache (swapper_space): one word per swap slot holding pfn + 1, and its xa_lock */
-  swap!: { cache: number; slots: number; lock: number };
+  /** one swap device of `slots` slots: the swap cache (one word per slot holding pfn + 1; the
+   * swapper_space xarray, or the swap table from v6.18), swap_map (one word per slot: nonzero
+   * once allocated), the swap cache's lock (xa_lock) and the swap cluster lock (ci->lock; from
+   * v6.18 it also guards the swap cache: see swap_state.ts swap_cache_lock) */
+  swap!: { cache: number; map: number; slots: number; lock: number; ci_lock: number };
   vmas: Vma[] = [];
   /** Names of static kernel words, for traces. */
   readonly names = new Map<number, string>();
@@ -75,7 +78,7 @@ export class Kernel {
 export class Ctx {
   readonly seen = new Map<number, number>();
   /** current->tlb_ubc: the deferred TLB flush of batched unmapping (mm/rmap.c) */
-  readonly tlb_ubc = { flush_required: false, cpumask: new Set<number>() };
+  readonly tlb_ubc = { flush_required: false, writable: false, cpumask: new Set<number>() };
   constructor(
     readonly kernel: Kernel,
     readonly cpu: number,

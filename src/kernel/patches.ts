@@ -112,6 +112,17 @@ export const PATCHES: Record<string, Patch> = {
     release: 'v6.12',
     effect: '__mmap_region clears the old ptes and frees page tables (vms_clean_up_area) before storing the new vma, not in vms_complete_munmap_vmas after it',
   },
+  'swap-table': {
+    name: 'swap-table',
+    commit: '8578e0c00dcf',
+    title: 'mm, swap: use the swap table for the swap cache and switch API',
+    release: 'v6.18',
+    effect:
+      'the swap cache is the swap table of each cluster, under the cluster lock (ci->lock) instead of the swapper_space ' +
+      'xa_lock: swap_cache_add_folio stores the folio under that lock and takes its references and PG_swapcache inside it ' +
+      '(add_to_swap_cache took them before the xa_lock), and __remove_mapping locks the cluster',
+    feature: true,
+  },
   'pt-reclaim': {
     name: 'pt-reclaim',
     commit: '6375e95f381e',

@@ -7,7 +7,7 @@
 import type { Machine } from '../machine/machine.js';
 import { LEVEL_NAMES, PAGE_SIZE, PGD, PTE, entryPfn, leaf, present } from '../machine/mmu.js';
 import type { GupRecord, Kernel } from './kernel.js';
-import { PG_anon_exclusive, PG_head, PG_locked, PG_lru, PG_referenced, PG_swapcache, PG_uptodate } from './mm/mm_types.js';
+import { PG_anon_exclusive, PG_dirty, PG_head, PG_reclaim, PG_locked, PG_lru, PG_referenced, PG_swapcache, PG_uptodate } from './mm/mm_types.js';
 
 export type EntryKind = 'table' | 'leaf' | 'nonpresent';
 
@@ -109,8 +109,10 @@ export const PAGE_FLAG_NAMES: Array<[number, string]> = [
   [PG_locked, 'locked'],
   [PG_referenced, 'referenced'],
   [PG_uptodate, 'uptodate'],
+  [PG_dirty, 'dirty'],
   [PG_lru, 'lru'],
   [PG_head, 'head'],
+  [PG_reclaim, 'reclaim'],
   [PG_swapcache, 'swapcache'],
   [PG_anon_exclusive, 'anon_exclusive'],
 ];

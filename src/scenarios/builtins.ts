@@ -38,7 +38,10 @@ defineLayout('anon-small', {
       at: Address,
       pages: z.number().int().positive().optional().describe('default: one PMD range'),
       swapcache: z.boolean().default(false).describe('also in the swap cache (clean, as after swap-in)'),
-      exclusive: z.boolean().default(false).describe('PageAnonExclusive'),
+      exclusive: z
+        .boolean()
+        .default(true)
+        .describe('PageAnonExclusive, as do_anonymous_page sets it from v5.19; false: the writable pte maps a page the kernel would share'),
       name: z.string().regex(/^\w+$/).optional().describe('the VMA name (for the vma-tree setup)'),
       table_high: z
         .boolean()
@@ -69,7 +72,7 @@ defineLayout('anon-thp', {
     .object({
       at: Address,
       ptes: z.boolean().default(false),
-      exclusive: z.boolean().default(false).describe('every subpage PageAnonExclusive'),
+      exclusive: z.boolean().default(true).describe('every subpage PageAnonExclusive (as the THP fault sets it from v5.19)'),
       name: z.string().regex(/^\w+$/).optional().describe('the VMA name (for the vma-tree setup)'),
     })
     .strict(),

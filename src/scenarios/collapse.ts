@@ -18,7 +18,13 @@ import { type Scenario, type ScenarioConfig, withFlip } from './scenario.js';
 definePath('khugepaged_collapse', {
   description: 'khugepaged collapsing the PMD range at addr (mapped by small pages) into a THP',
   args: z.object({ addr: Address }).strict(),
-  check: (a, env) => void env.requireRange(a.addr, 1, ['addr'], { align: 'pmd' }),
+  check: (a, env) => {
+    // hugepage_vma_revalidate / thp_vma_suitable_order: one VMA covers the whole PMD range
+    const pages = env.geometry.entries(PTE);
+    env.requireRange(a.addr, 1, ['addr'], { align: 'pmd' });
+    env.requireRange(a.addr, pages, ['addr']);
+    env.requireLayouts(a.addr, pages, ['addr'], ['anon-small', 'anon-thp'], 'khugepaged collapses anonymous memory only');
+  },
   run: (c, a) => khugepaged_collapse(c, a.addr),
 });
 

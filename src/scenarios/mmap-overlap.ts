@@ -18,7 +18,7 @@ import { type Scenario, type ScenarioConfig, withFlip } from './scenario.js';
 import { bootFor, makeWorld } from './world.js';
 import { z } from 'zod';
 import { vmaTreeOf } from './builtins.js';
-import { Address, ArgError, definePath, hexs } from './paths.js';
+import { Address, ArgError, type Env, definePath, hexs } from './paths.js';
 
 type Writer = 'map-fixed' | 'munmap' | 'fault';
 
@@ -116,6 +116,24 @@ const pageAligned = (addr: number, field: string[]) => {
   if (addr % PAGE_SIZE) throw new ArgError(field, `${hexs(addr)} is not page-aligned (a multiple of ${hexs(PAGE_SIZE)})`);
 };
 
+/** zap_pte_range is modeled for present small ptes: a huge pmd or pud in the range is not. */
+export const ZAP_SMALL_ONLY = 'the modeled zap handles small pages only (zap_pte_range of present ptes; no huge pmd or pud zap)';
+
+/** free_pgtables does not unlink the vma from its anon_vma (unlink_anon_vmas is not modeled,
+ * src/kernel/mm/memory.ts): an rmap walker (kswapd's try_to_unmap) racing the unmap could walk
+ * page tables munmap freed, which the kernel's anon_vma lock rules out. */
+export const NO_RMAP_VS_UNMAP = {
+  reclaim: "the model's rmap walk (kswapd's try_to_unmap) does not see munmap unlink the vma from its anon_vma (unlink_anon_vmas is not modeled), so the two cannot race on one range",
+};
+
+/** A fault on the page kswapd swaps out would swap it in (do_swap_page), which is not modeled. */
+export const NO_SWAPIN = { reclaim: 'a fault on the swap entry kswapd leaves would swap the page in (do_swap_page), which is not modeled' };
+
+/** Claims of the unmapping paths on [addr, addr + pages pages). */
+export function claimUnmap(env: Env, path: string, addr: number, pages: number): void {
+  env.claim(path, 'unmap', addr, pages, ['addr'], NO_RMAP_VS_UNMAP);
+}
+
 definePath('munmap', {
   description: 'munmap(2) of `pages` pages at addr (mmap_lock for write, downgraded to read); needs setup: [vma-tree]',
   process: true,
@@ -124,6 +142,8 @@ definePath('munmap', {
     vmaTreeOf(env, ['addr']);
     pageAligned(a.addr, ['addr']);
     env.requireWholeRegions(a.addr, a.pages, ['addr']);
+    env.requireLayouts(a.addr, a.pages, ['addr'], ['anon-small'], ZAP_SMALL_ONLY);
+    claimUnmap(env, 'munmap', a.addr, a.pages);
   },
   run: (c, a) => __vm_munmap(c, a.addr, a.pages * PAGE_SIZE),
 });
@@ -136,6 +156,8 @@ definePath('mmap_fixed', {
     const t = vmaTreeOf(env, ['addr']);
     pageAligned(a.addr, ['addr']);
     env.requireWholeRegions(a.addr, a.pages, ['addr']);
+    env.requireLayouts(a.addr, a.pages, ['addr'], ['anon-small'], ZAP_SMALL_ONLY);
+    claimUnmap(env, 'mmap_fixed', a.addr, a.pages);
     if (!t.vmas.some((v) => v.name === a.vma)) throw new ArgError(['vma'], `no VMA named '${a.vma}' (name it in setup: [vma-tree: {spare: [${a.vma}]}])`);
   },
   run: (c, a, env) => {
@@ -148,6 +170,10 @@ definePath('page_fault', {
   description: 'a user page fault at addr: do_user_addr_fault, lock_vma_under_rcu first, mmap_lock as the fallback; needs setup: [vma-tree]',
   process: true,
   args: z.object({ addr: Address }).strict(),
-  check: (_a, env) => void vmaTreeOf(env, ['addr']),
+  check: (a, env) => {
+    vmaTreeOf(env, ['addr']);
+    env.requireLayouts(a.addr - (a.addr % PAGE_SIZE), 1, ['addr'], ['anon-small'], 'the modeled fault maps small pages only (do_anonymous_page; no huge pmd or pud fault)');
+    env.claim('page_fault', 'fault', a.addr - (a.addr % PAGE_SIZE), 1, ['addr'], NO_SWAPIN);
+  },
   run: (c, a) => do_user_addr_fault(c, a.addr),
 });

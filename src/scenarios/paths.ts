@@ -111,6 +111,27 @@ export class Env {
       );
   }
 
+  /** Every region that [addr, addr + pages pages) touches is laid out by one of `layouts`;
+   * `why` says which part of the model is limited to them. */
+  requireLayouts(addr: number, pages: number, field: Array<string | number>, layouts: string[], why: string): void {
+    const end = addr + pages * PAGE_SIZE;
+    const r = this.regions.find((x) => x.start < end && addr < x.end && !layouts.includes(x.layout));
+    if (r) throw new ArgError(field, `[${hexs(addr)}, ${hexs(end)}) touches ${r.layout} [${hexs(r.start)}, ${hexs(r.end)}): ${why}`);
+  }
+
+  /** What the paths checked so far do to which ranges (see claim). */
+  private readonly claims: Array<{ kind: string; path: string; start: number; end: number }> = [];
+
+  /** Path `path` does `kind` to [addr, addr + pages pages); it must not overlap a range another
+   * path claimed for one of the `conflicts` kinds: two paths the model does not let race (the
+   * second one checked, whichever CPU comes first, reports it). */
+  claim(path: string, kind: string, addr: number, pages: number, field: Array<string | number>, conflicts: Record<string, string>): void {
+    const end = addr + pages * PAGE_SIZE;
+    const c = this.claims.find((x) => conflicts[x.kind] !== undefined && x.start < end && addr < x.end);
+    if (c) throw new ArgError(field, `${path} and ${c.path} over [${hexs(Math.max(addr, c.start))}, ${hexs(Math.min(end, c.end))}): ${conflicts[c.kind]}`);
+    this.claims.push({ kind, path, start: addr, end });
+  }
+
   /** The page initially mapped at addr. */
   pageAt(addr: number, field: Array<string | number>): number {
     const r = this.requireRange(addr, 1, field);

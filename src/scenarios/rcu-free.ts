@@ -22,6 +22,7 @@ import { bootFor, makeWorld } from './world.js';
 import { z } from 'zod';
 import { vmaTreeOf } from './builtins.js';
 import { Address, ArgError, defineSetup, definePath, hexs } from './paths.js';
+import { ZAP_SMALL_ONLY, claimUnmap } from './mmap-overlap.js';
 
 const QUESTION = 'With broadcast TLBI (no IPI), can GUP-fast read a page table that munmap freed and the allocator reused?';
 
@@ -136,6 +137,8 @@ definePath('munmap_then_reuse', {
     vmaTreeOf(env, ['addr']);
     if (a.addr % PAGE_SIZE) throw new ArgError(['addr'], `${hexs(a.addr)} is not page-aligned (a multiple of ${hexs(PAGE_SIZE)})`);
     env.requireWholeRegions(a.addr, 1, ['addr']);
+    env.requireLayouts(a.addr, 1, ['addr'], ['anon-small'], ZAP_SMALL_ONLY);
+    claimUnmap(env, 'munmap_then_reuse', a.addr, 1);
   },
   run: (c, a) => munmap_then_reuse(c, a.addr),
 });

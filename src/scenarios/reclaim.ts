@@ -6,24 +6,31 @@
  * kswapd: it isolates the page (a clean anonymous page still in the swap cache), runs
  * shrink_folio_list on it and puts it back if it was kept. CPU 2 allocates a page for another
  * owner at any moment; once the page is freed, the LIFO allocator hands out that one.
+ *
+ * The rows start from a folio already in the swap cache (swapped in by a read fault, or kept by
+ * an earlier pass whose write had not finished): a real state, and the shortest way from the
+ * pte clear to the free (no swap allocation, no pageout). The longer way, from a plain anonymous
+ * page through add_to_swap and pageout, is the scenario file of issue 11
+ * (test/reclaim-swap.test.ts); both give the same verdicts.
  */
 import { addToSwapCache, mapAnonSmall, setAnonExclusive } from '../kernel/boot.js';
 import { type Ctx, kfunc } from '../kernel/kernel.js';
 import { FOLL_PIN, FOLL_WRITE, gup_fast_fallback } from '../kernel/mm/gup.js';
 import { alloc_pages } from '../kernel/mm/page_alloc.js';
-import { folio_isolate_lru, folio_putback_lru, shrink_folio_list } from '../kernel/mm/vmscan.js';
+import { folio_putback_lru, isolate_lru_folios, shrink_folio_list } from '../kernel/mm/vmscan.js';
 import type { Program } from '../machine/effects.js';
 import { type Scenario, type ScenarioConfig, withFlip } from './scenario.js';
 import { bootFor, makeWorld } from './world.js';
 import { z } from 'zod';
 import './builtins.js';
-import { Address, definePath } from './paths.js';
+import { Address, ArgError, definePath, hexs } from './paths.js';
+import { NO_RMAP_VS_UNMAP, NO_SWAPIN } from './mmap-overlap.js';
 
 const QUESTION = 'Can GUP-fast return a page that reclaim freed and the allocator gave to another owner?';
 
-/** kswapd's part: shrink_inactive_list for one folio. */
+/** kswapd's part: shrink_inactive_list for one folio (the first it finds on the LRU). */
 const kswapd = kfunc('kswapd', function* (k: Ctx, folio: number): Program<void> {
-  if (!(yield* folio_isolate_lru(k, folio))) return;
+  if (!(yield* isolate_lru_folios(k, folio))) return;
   if (!(yield* shrink_folio_list(k, folio))) yield* folio_putback_lru(k, folio); // move_folios_to_lru
 });
 
@@ -73,9 +80,17 @@ export const reclaim: Scenario[] = [
 
 // Registry entries (scenario files and the typed API): see src/scenarios/paths.ts.
 definePath('kswapd', {
-  description: 'kswapd reclaiming the page mapped at addr: isolate, shrink_folio_list, put back if kept',
+  description:
+    'kswapd reclaiming the small page mapped at addr: isolate, shrink_folio_list (a page not in the swap cache gets a swap slot ' +
+    'first, is unmapped, written to a synchronous swap device and freed), put back if kept',
   args: z.object({ addr: Address }).strict(),
-  check: (a, env) => void env.pageAt(a.addr, ['addr']),
+  check: (a, env) => {
+    const r = env.requireRange(a.addr, 1, ['addr']);
+    // shrink_folio_list is modeled for small anonymous folios: THP swap-out (or its split) is not
+    if (r.layout !== 'anon-small')
+      throw new ArgError(['addr'], `${hexs(a.addr)} is mapped by ${r.layout}: kswapd models small anonymous pages only (anon-small), not THP swap-out or device memory`);
+    env.claim('kswapd', 'reclaim', a.addr, 1, ['addr'], { unmap: NO_RMAP_VS_UNMAP.reclaim, fault: NO_SWAPIN.reclaim });
+  },
   run: (c, a, env) => kswapd(c, env.pageAt(a.addr, ['addr'])),
 });
 

@@ -13,7 +13,9 @@
  *    delayed rmap, no rss counters, no uffd markers); a page's reference goes into the mmu_gather
  *    batch and is dropped after the TLB flush;
  *  - free_pgtables: unlink_anon_vmas / unlink_file_vma_batch are not modeled (no rmap walker
- *    runs in these scenarios); one vma at a time (no merging of neighbours within PMD_SIZE);
+ *    may race an unmap: scenario files reject kswapd and an unmapping path on one range,
+ *    src/scenarios/mmap-overlap.ts NO_RMAP_VS_UNMAP); a swap or migration entry met by zap is
+ *    NotModeled; one vma at a time (no merging of neighbours within PMD_SIZE);
  *  - fault: THP disabled for the vma (thp_vma_allowable_order false), write fault on an
  *    anonymous private vma whose anon_vma exists; __p4d_alloc / __pud_alloc / __pmd_alloc are
  *    not modeled (the scenarios keep the upper tables: a vma below the range holds them);
@@ -30,7 +32,7 @@
  * selects MMU_GATHER_RCU_TABLE_FREE, so the reclaim is done only on arch profiles whose tables are
  * freed through RCU (x86-64 was the only ARCH_SUPPORTS_PT_RECLAIM at v6.14).
  */
-import { LoopBound, type Program } from '../../machine/effects.js';
+import { LoopBound, NotModeled, type Program } from '../../machine/effects.js';
 import { PAGE_SIZE, PMD, PTE, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, mkEntry } from '../../machine/mmu.js';
 import { guarded } from '../guards.js';
 import { BUG_ON, type Ctx, kfunc, note } from '../kernel.js';
@@ -53,6 +55,7 @@ import {
   pmdp_get_lockless,
   pte_none,
   pte_pfn,
+  is_swap_pte,
   pte_present,
   ptep_get,
   set_entry,
@@ -187,7 +190,7 @@ const zap_pte_range = kfunc(
     do {
       const ptent = yield* ptep_get(k, pte);
       if (!pte_none(ptent)) {
-        BUG_ON(!pte_present(ptent), 'non-present pte in zap (not modeled)');
+        if (!pte_present(ptent)) throw new NotModeled(`zap of a non-present pte (${is_swap_pte(ptent) ? 'swap' : 'migration'} entry: zap_nonpresent_ptes)`);
         const page = pte_pfn(ptent); // vm_normal_page
         yield* get_and_clear(k, pte); // ptep_get_and_clear_full
         tlb_adjust_range(tlb, addr, PAGE_SIZE); // tlb_remove_tlb_entry
@@ -220,7 +223,7 @@ function* zap_level(k: Ctx, tlb: MmuGather, level: number, parentVal: number, ad
     const next = addr_end(k, level, addr, end);
     const v = yield* READ_ONCE(k, p);
     if (v !== 0) {
-      BUG_ON(!pte_present(v), `non-present ${LEVEL_FN[level]} in zap (not modeled)`);
+      if (!pte_present(v)) throw new NotModeled(`zap of a non-present ${LEVEL_FN[level]}`);
       if (level === PMD) yield* zap_pte_range(k, tlb, p, addr, next, details);
       else yield* zap_level(k, tlb, nextLevel(k, level), v, addr, next, details);
     }
@@ -443,6 +446,8 @@ export const handle_mm_fault = kfunc('handle_mm_fault', function* (k: Ctx, vma: 
     let orig = 0;
     if (!pmd_none(pmdval)) orig = yield* ptep_get_lockless(k, offset_lockless(k, PTE, pmdval, addr));
     yield* rcu_read_unlock();
+    // a swap or migration entry: do_swap_page / migration_entry_wait, not modeled
+    if (!pte_none(orig) && !pte_present(orig)) throw new NotModeled(`a fault on a non-present pte (${is_swap_pte(orig) ? 'do_swap_page' : 'migration_entry_wait'})`);
     if (!pte_none(orig)) return 'VM_FAULT_NOPAGE'; // already mapped (spurious fault)
   }
   return yield* do_anonymous_page(k, vma, pmdp, addr);

@@ -16,6 +16,7 @@ export const PG_dirty = 1 << 4;
 export const PG_uptodate = 1 << 3;
 export const PG_lru = 1 << 5;
 export const PG_head = 1 << 6;
+export const PG_reclaim = 1 << 7;
 export const PG_swapcache = 1 << 10;
 export const PG_anon_exclusive = 1 << 11;
 

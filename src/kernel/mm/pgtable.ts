@@ -8,7 +8,7 @@
  * caller's stack copy `&val`: reading it is not a shared access, and the model makes none.
  */
 import type { Program } from '../../machine/effects.js';
-import { LEVEL_NAMES, PMD, PTE, _PAGE_PRESENT, _PAGE_PSE, entryPfn, leaf, mkEntry, present } from '../../machine/mmu.js';
+import { LEVEL_NAMES, PMD, PTE, _PAGE_PRESENT, _PAGE_PSE, entryPfn, leaf, mkEntry, present, _PAGE_DIRTY } from '../../machine/mmu.js';
 import type { Ctx } from '../kernel.js';
 
 export interface TablePtr {
@@ -32,6 +32,8 @@ export const pmd_present = present;
 export const pmd_leaf = (v: number): boolean => present(v) && leaf(v);
 export const pmd_trans_huge = pmd_leaf;
 export const pte_pfn = entryPfn;
+/** pte_dirty: the hardware (or the fault) marked the page written through this entry. */
+export const pte_dirty = (v: number): boolean => (v & _PAGE_DIRTY) !== 0;
 export const pmd_pfn = entryPfn;
 /** pmd_bad: a present non-leaf entry must point at a table (always so in this model). */
 export const pmd_bad = (_v: number): boolean => false;

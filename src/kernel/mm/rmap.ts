@@ -4,6 +4,9 @@
  * include/linux/rmap.h folio_try_share_anon_rmap_pte, the writer's half of the GUP-fast
  * protocol: clear the pte, full barrier, check for pins (A1..A4 in its comment).
  *
+ * The swap entry written into the pte is folio->swap, the slot shrink_folio_list allocated (or
+ * the one the folio already had). A dirty pte makes the folio dirty (so pageout writes it).
+ *
  * Not modeled: mmu notifiers, folio_dup_swap's swap-count accounting, mm->tlb_flush_batched
  * (read only by mprotect/munmap's flush_tlb_batched_pending), large folios and PMD mappings,
  * soft-dirty/uffd-wp bits, hwpoison. page_vma_mapped_walk finds the pte from folio->index.
@@ -11,12 +14,13 @@
 import type { Program } from '../../machine/effects.js';
 import { PAGE_SIZE, PGD, PMD } from '../../machine/mmu.js';
 import { guarded } from '../guards.js';
-import { type Ctx, kfunc, note } from '../kernel.js';
+import { BUG_ON, type Ctx, kfunc, note } from '../kernel.js';
 import { down_read, up_read } from '../sync/rwsem.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import { folio_test_clear_flag, folio_test_flag } from './filemap.js';
 import { folio_mapcount, folio_maybe_dma_pinned } from './mm.js';
-import { PG_anon_exclusive } from './mm_types.js';
+import { PG_anon_exclusive, PG_swapcache } from './mm_types.js';
+import { folio_mark_dirty } from './page-writeback.js';
 import {
   type TablePtr,
   get_and_clear,
@@ -30,6 +34,7 @@ import {
   deref,
   is_migration_pte,
   pte_pfn,
+  pte_dirty,
   pte_present,
   ptep_get,
   READ_ONCE,
@@ -105,10 +110,12 @@ export const folio_try_share_anon_rmap_pte = kfunc('folio_try_share_anon_rmap_pt
   return false;
 });
 
-/** set_tlb_ubc_flush_pending: queue the flush instead of doing it (arch_tlbbatch_add_pending). */
-const set_tlb_ubc_flush_pending = kfunc('set_tlb_ubc_flush_pending', function* (k: Ctx, start: number, end: number): Program<void> {
+/** set_tlb_ubc_flush_pending: queue the flush instead of doing it (arch_tlbbatch_add_pending);
+ * a dirty pteval may have a writable TLB entry behind it (tlb_ubc->writable). */
+const set_tlb_ubc_flush_pending = kfunc('set_tlb_ubc_flush_pending', function* (k: Ctx, pteval: number, start: number, end: number): Program<void> {
   yield* k.arch.tlbbatch!.add_pending(k, start, end);
   k.tlb_ubc.flush_required = true;
+  if (pte_dirty(pteval)) k.tlb_ubc.writable = true;
 });
 
 /** try_to_unmap_flush: the deferred flush of everything unmapped since. */
@@ -116,6 +123,13 @@ export const try_to_unmap_flush = kfunc('try_to_unmap_flush', function* (k: Ctx)
   if (!k.tlb_ubc.flush_required) return;
   yield* k.arch.tlbbatch!.flush(k);
   k.tlb_ubc.flush_required = false;
+  k.tlb_ubc.writable = false;
+});
+
+/** try_to_unmap_flush_dirty: the deferred flush, if a writable entry may still be cached
+ * (before a dirty folio is written out, so that no CPU writes it during the I/O). */
+export const try_to_unmap_flush_dirty = kfunc('try_to_unmap_flush_dirty', function* (k: Ctx): Program<void> {
+  if (k.tlb_ubc.writable) yield* try_to_unmap_flush(k);
 });
 
 /** should_defer_flush: TTU_BATCH_FLUSH and arch_tlbbatch_should_defer (x86: another CPU may cache the mm). */
@@ -133,17 +147,22 @@ const try_to_unmap_one = kfunc('try_to_unmap_one', function* (k: Ctx, folio: num
   let pteval: number;
   if (should_defer_flush(k, flags)) {
     pteval = yield* get_and_clear(k, pte); // ptep_get_and_clear
-    yield* set_tlb_ubc_flush_pending(k, address, address + PAGE_SIZE);
+    yield* set_tlb_ubc_flush_pending(k, pteval, address, address + PAGE_SIZE);
   } else {
     pteval = yield* get_and_clear(k, pte); // ptep_clear_flush
     yield* k.arch.flush_tlb_range(k, address, address + PAGE_SIZE);
   }
+  // "Set the dirty flag on the folio now the PTE is gone."
+  if (pte_dirty(pteval)) yield* folio_mark_dirty(k, folio);
+  const slot = (yield { op: 'load', addr: mm.field(folio, 'private'), width: 1 }) as number; // page_swap_entry: folio->swap
+  // folio_test_swapbacked(folio) != folio_test_swapcache(folio): WARN_ON_ONCE, abort (reclaim
+  // adds every anonymous folio to the swap cache before it unmaps it)
+  BUG_ON(!(yield* folio_test_flag(k, folio, PG_swapcache)), `try_to_unmap_one: anonymous folio ${folio} is not in the swap cache`);
   if (anon_exclusive && (yield* folio_try_share_anon_rmap_pte(k, folio, folio))) {
     yield* set_entry(k, pte, pteval); // restore the pte
     yield* spin_unlock(ptl);
     return false;
   }
-  const slot = (yield { op: 'load', addr: mm.field(folio, 'private'), width: 1 }) as number; // folio->swap
   yield* set_entry(k, pte, mk_swap_pte(slot));
   yield { op: 'add', addr: mm.field(folio, '_mapcount'), delta: -1 }; // folio_remove_rmap_pte
   yield* folio_put(k, folio);
@@ -181,7 +200,7 @@ export const try_to_migrate_one_pte = kfunc(
     const mm = k.kernel.memmap;
     const anon_exclusive = yield* folio_test_flag(k, page, PG_anon_exclusive);
     const pteval = yield* get_and_clear(k, pte);
-    if (should_defer_flush(k, flags)) yield* set_tlb_ubc_flush_pending(k, address, address + PAGE_SIZE);
+    if (should_defer_flush(k, flags)) yield* set_tlb_ubc_flush_pending(k, pteval, address, address + PAGE_SIZE);
     else yield* k.arch.flush_tlb_range(k, address, address + PAGE_SIZE); // ptep_clear_flush
     if (anon_exclusive && (yield* folio_try_share_anon_rmap_pte(k, folio, page))) {
       yield* set_entry(k, pte, pteval);

@@ -42,8 +42,10 @@ const PAGE_FLAGS: Array<[number, string]> = [
   [1 << 0, 'locked'],
   [1 << 2, 'referenced'],
   [1 << 3, 'uptodate'],
+  [1 << 4, 'dirty'],
   [1 << 5, 'lru'],
   [1 << 6, 'head'],
+  [1 << 7, 'reclaim'],
   [1 << 10, 'swapcache'],
   [1 << 11, 'anon_excl'],
 ];

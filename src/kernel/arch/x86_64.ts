@@ -149,3 +149,15 @@ export const x86_64_invlpgb_dyn_asid: Arch = {
   cpu: 'AMD with X86_FEATURE_INVLPGB (Zen 3+), bare metal; the mm has no global ASID (never active on 4+ CPUs at once)',
   ...x86Tlb({ invlpgb: true, globalAsid: false }),
 };
+
+/** Hypothetical: INVLPGB without a37259732a7d, page tables freed right after the broadcast flush
+ * (as bare-metal x86 did before v6.15). a37259732a7d: RCU table freeing "makes it safe to use
+ * INVLPGB on AMD CPUs"; this profile is the configuration that sentence rules out. */
+export const x86_64_invlpgb_no_rcu_table_free: Arch = {
+  ...x86_64_invlpgb,
+  name: 'x86-64-invlpgb-no-rcu-table-free',
+  description: 'hypothetical: INVLPGB broadcast flush (no IPI) and page tables freed right after it, not through RCU',
+  kernels: 'hypothetical',
+  cpu: 'x86-64-invlpgb without CONFIG_MMU_GATHER_RCU_TABLE_FREE (no kernel ships it: the series made it unconditional first)',
+  rcuTableFree: false,
+};

@@ -130,6 +130,14 @@ export const PATCHES: Record<string, Patch> = {
     effect: '__collapse_huge_page_isolate counts ptes of shared pages and fails with SCAN_EXCEED_SHARED_PTE past khugepaged_max_ptes_shared (default HPAGE_PMD_NR / 2)',
     feature: true,
   },
+  'per-vma-lock': {
+    name: 'per-vma-lock',
+    commit: '0bff0aaea03e (x86; the arm64 fault path in the same series) on 50ee32537206 (lock_vma_under_rcu)',
+    title: 'x86/mm: try VMA lock-based page fault handling first',
+    release: 'v6.4',
+    effect: 'do_user_addr_fault tries lock_vma_under_rcu and handles the fault under the vma read lock before falling back to mmap_lock; before, every fault took mmap_lock for read',
+    feature: true,
+  },
   'mmap-no-tree-zeroing': {
     name: 'mmap-no-tree-zeroing',
     commit: 'f8d112a4e657',

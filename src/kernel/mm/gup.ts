@@ -3,7 +3,7 @@
  *   - without 'gup-speculative-ref' and 'gup-pte-recheck' (2667f50e8b81, v3.18): the 2008 x86
  *     gup_pte_range (arch/x86/mm/gup.c): get_page with a plain atomic add, no entry recheck;
  *     safety came from IRQs off alone;
- *   - without 'gup-folio-recheck' (c24d37322548, v5.13): try_get_folio does not recheck that the
+ *   - without 'gup-folio-recheck' (c24d37322548, v5.14): try_get_folio does not recheck that the
  *     page still belongs to the folio it referenced;
  *   - without 'gup-pmd-recheck' (70cbc3cc78a9, v6.0): only the pte is rechecked.
  *

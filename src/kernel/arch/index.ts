@@ -8,13 +8,13 @@ import { x86_64, x86_64_invlpgb, x86_64_invlpgb_dyn_asid, x86_64_invlpgb_no_rcu_
 export const ARCHES: Record<string, Arch> = {
   'x86-64': x86_64,
   'x86-64-rcu': x86_64_rcu,
-  'x86-64-invlpgb': x86_64_invlpgb,
-  'x86-64-invlpgb-dyn-asid': x86_64_invlpgb_dyn_asid,
-  'x86-64-invlpgb-no-rcu-table-free': x86_64_invlpgb_no_rcu_table_free,
   arm64,
   'arm64-no-rcu-table-free': arm64_no_rcu_table_free,
   powerpc,
   'x86-32-pae': x86_32_pae,
+  'x86-64-invlpgb': x86_64_invlpgb,
+  'x86-64-invlpgb-dyn-asid': x86_64_invlpgb_dyn_asid,
+  'x86-64-invlpgb-no-rcu-table-free': x86_64_invlpgb_no_rcu_table_free,
 };
 
 export function archByName(name: string): Arch {

@@ -52,6 +52,8 @@ export interface Toggles {
   flush: 'ipi' | 'tlbi';
   /** tlb_remove_table_sync_one after the flush (2ba99c5e0881, v6.1; an IPI only with RCU table free) */
   syncIpi: boolean;
+  /** pte_offset_map / pte_unmap take and drop rcu_read_lock (a349d72fd9ef, v6.6) */
+  pteMapRcu: boolean;
 }
 
 export function togglesFor(s: Pick<Scenario, 'id' | 'config'>): Toggles {
@@ -66,7 +68,7 @@ export function togglesFor(s: Pick<Scenario, 'id' | 'config'>): Toggles {
   if (p.has('gup-seqcount')) throw new Error(`${s.id}: the gup-seqcount proposal is not generated`);
   if ((s.config.cpus ?? 2) !== 2 || s.config.geometry || (s.config.mutations ?? []).length)
     throw new Error(`${s.id}: the Promela generator covers two CPUs, the default geometry and no mutants`);
-  return { pmdRecheck: p.has('gup-pmd-recheck'), flush, syncIpi: p.has('khugepaged-sync-ipi') && arch.rcuTableFree };
+  return { pmdRecheck: p.has('gup-pmd-recheck'), flush, syncIpi: p.has('khugepaged-sync-ipi') && arch.rcuTableFree, pteMapRcu: p.has('pte-offset-map-rcu') };
 }
 
 /** The part of the scenario's initial machine the two paths can touch, read from mmrace's world. */
@@ -327,7 +329,7 @@ export function promela(t: Toggles, L: Layout, title = '', opts: GranularityOpti
       ':: else -> skip',
       'fi;',
       '/* gup_fast_pte_range */',
-      A('rcu0++') + ' /* pte_offset_map */',
+      ...(t.pteMapRcu ? [A('rcu0++') + ' /* pte_offset_map */'] : []),
       A(`${chkPt}; ptev = ${ptePtr}; if :: PRESENT(ptev) -> pgen = gen[PFN(ptev)] :: else -> skip fi`) + ' /* ptep_get_lockless */',
       'if :: !PRESENT(ptev) || (ptev & 2) == 0 -> goto pte_out :: else -> skip fi;',
       'page = PFN(ptev); hasgen = 1;',
@@ -353,7 +355,7 @@ export function promela(t: Toggles, L: Layout, title = '', opts: GranularityOpti
       A('flags[folio] = flags[folio] | PG_referenced') + ' /* folio_set_referenced */',
       'got = page;',
       'pte_out:',
-      A('assert(rcu0 > 0); rcu0--') + ' /* pte_unmap */',
+      ...(t.pteMapRcu ? [A('assert(rcu0 > 0); rcu0--') + ' /* pte_unmap */'] : []),
       'goto restore;',
       'pmd_leaf: /* gup_fast_pmd_leaf */',
       'if :: (pmdv & 2) == 0 -> goto restore :: else -> skip fi;',
@@ -507,13 +509,13 @@ export function promela(t: Toggles, L: Layout, title = '', opts: GranularityOpti
       ...(t.flush === 'tlbi' ? [B('tlbi_done = 1') + ' /* broadcast TLBI */'] : ipi('FLUSH_TLB_FUNC')),
       B('assert(ptl_pmd); ptl_pmd = 0'),
       ...(t.syncIpi ? ipi('DO_NOTHING').map((s) => s + ' /* tlb_remove_table_sync_one */') : []),
-      B('rcu1++'),
+      ...(t.pteMapRcu ? [B('rcu1++')] : []),
       B('ptl_pte == 0 -> ptl_pte = 1'),
       '/* __collapse_huge_page_isolate */',
       ...isolate,
       'iso_failed:',
       B('assert(ptl_pte); ptl_pte = 0'),
-      B('assert(rcu1 > 0); rcu1--'),
+      ...(t.pteMapRcu ? [B('assert(rcu1 > 0); rcu1--')] : []),
       B('ptl_pmd == 0 -> ptl_pmd = 1'),
       B('v = pmd1; assert(v == 0)') + ' /* BUG_ON(!pmd_none(*pmd)) */',
       B(`pmd1 = ${TABLE_ENTRY_PT}`) + ' /* pmd_populate */',
@@ -526,7 +528,7 @@ export function promela(t: Toggles, L: Layout, title = '', opts: GranularityOpti
       '/* __collapse_huge_page_copy */',
       ...copy,
       ...succeeded,
-      B('assert(rcu1 > 0); rcu1--'),
+      ...(t.pteMapRcu ? [B('assert(rcu1 > 0); rcu1--')] : []),
       B('flags[hf] = flags[hf] | PG_uptodate'),
       B('ptl_pmd == 0 -> ptl_pmd = 1'),
       B('v = pmd1; assert(v == 0)') + ' /* BUG_ON(!pmd_none(*pmd)) */',

@@ -55,10 +55,22 @@ test('list --paths / --patches / --arches: the registry a scenario file can name
   const pj = JSON.parse(run('list', '--paths', '--json').out) as Array<{ name: string; args: string[] }>;
   assert.deepEqual(pj.find((x) => x.name === 'gup_fast')!.args, ['addr', 'pages', 'flags']);
   assert.match(run('list', '--patches').out, /gup-pmd-recheck\s+v6\.0\s+70cbc3cc78a9/);
-  assert.deepEqual(JSON.parse(run('list', '--arches', '--json').out), Object.keys(ARCHES));
+  const arches = JSON.parse(run('list', '--arches', '--json').out) as Array<{ name: string; kernels: string; cpu: string }>;
+  assert.deepEqual(arches.map((a) => a.name), Object.keys(ARCHES));
+  assert.deepEqual(arches.find((a) => a.name === 'x86-64-invlpgb')!.kernels, 'v6.15..');
+  assert.match(run('list', '--arches').out, /^x86-64-invlpgb\s+kernels v6\.15\.\.\s+AMD INVLPGB/m);
 });
 
 // --- check: catalog ids and files, exit codes ----------------------------------------------
+test('check: a profile paired with a kernel outside its range warns on stderr and in the JSON, and still checks', () => {
+  const r = run('check', 'rcu-free/x86-64-invlpgb', '--kernel', 'v6.1');
+  assert.equal(r.status, 0);
+  assert.match(r.err, /^mmrace: warning: kernel: v6\.1 is outside arch profile 'x86-64-invlpgb' range v6\.15\.\./);
+  const j = JSON.parse(run('check', 'rcu-free/x86-64-invlpgb', '--kernel', 'v6.1', '--json').out);
+  assert.match(j.warnings[0], /outside arch profile 'x86-64-invlpgb'/);
+  assert.equal(run('check', 'rcu-free/x86-64-invlpgb').err, '');
+});
+
 test('check <id>: verified exits 0, violated 1, a budget unknown 2', () => {
   const v = run('check', 'collapse/x86-64-ipi-no-recheck');
   assert.equal(v.status, 0);

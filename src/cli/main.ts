@@ -9,7 +9,8 @@ import type { CheckOptions, CheckResult } from '../explore/check.js';
 import { replay } from '../explore/runtime.js';
 import { SoloViolation } from '../explore/solo.js';
 import { type Counterexample, renderTable } from '../explore/trace.js';
-import { ARCHES } from '../kernel/arch/index.js';
+import { kernelRangeWarning } from '../kernel/arch/arch.js';
+import { ARCHES, archByName } from '../kernel/arch/index.js';
 import { KERNELS, PATCHES } from '../kernel/patches.js';
 import { CATALOG } from '../scenarios/catalog.js';
 import { InputError } from '../scenarios/file.js';
@@ -224,8 +225,9 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
         return;
       }
       if (o.arches) {
-        if (o.json) say(JSON.stringify(Object.keys(ARCHES)));
-        else say(Object.keys(ARCHES).join('\n'));
+        const rows = Object.values(ARCHES).map((a) => ({ name: a.name, kernels: a.kernels, cpu: a.cpu, rcuTableFree: a.rcuTableFree, description: a.description }));
+        if (o.json) say(JSON.stringify(rows, null, 2));
+        else for (const r of rows) say(`${r.name.padEnd(33)} kernels ${r.kernels.padEnd(13)} ${r.description}\n${' '.repeat(34)}cpu: ${r.cpu}`);
         return;
       }
       const rows = CATALOG.map((s) => ({ id: s.id, family: s.family, variant: s.variant, question: s.question, expect: s.expect }));
@@ -289,8 +291,11 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
       return;
     }
     const r = one.result;
+    // A profile outside its kernel range is a what-if, not kernel history: said on stderr and in the JSON
+    const warning = kernelRangeWarning(archByName(scenario.config.arch), scenario.config.kernel);
+    if (warning) io.stderr.write(`mmrace: warning: ${warning}\n`);
     if (o.saveTrace && one.trace) writeFileSync(o.saveTrace, JSON.stringify(one.trace, withoutStates, 2) + '\n');
-    if (o.json) say(JSON.stringify({ ...r, trace: one.trace }, withoutStates, 2));
+    if (o.json) say(JSON.stringify({ ...r, ...(warning ? { warnings: [warning] } : {}), trace: one.trace }, withoutStates, 2));
     else {
       say(summary(r, scenario));
       if (one.trace) {

@@ -77,8 +77,9 @@ export class Kernel {
  * as it was when this thread read the entry pointing to it (ghost, for oracle 2). */
 export class Ctx {
   readonly seen = new Map<number, number>();
-  /** current->tlb_ubc: the deferred TLB flush of batched unmapping (mm/rmap.c) */
-  readonly tlb_ubc = { flush_required: false, writable: false, cpumask: new Set<number>() };
+  /** current->tlb_ubc: the deferred TLB flush of batched unmapping (mm/rmap.c); unmapped_pages
+   * is x86's arch_tlbflush_unmap_batch.unmapped_pages (0b7eb55cb706, v6.15) */
+  readonly tlb_ubc = { flush_required: false, writable: false, cpumask: new Set<number>(), unmapped_pages: false };
   constructor(
     readonly kernel: Kernel,
     readonly cpu: number,

@@ -22,7 +22,7 @@ import { Address, ArgError, type Env, definePath, hexs } from './paths.js';
 
 type Writer = 'map-fixed' | 'munmap' | 'fault';
 
-function builder(reader: 'gup' | 'fault', writer: Writer = 'map-fixed') {
+export function builder(reader: 'gup' | 'fault', writer: Writer = 'map-fixed') {
   return (config: ScenarioConfig) => {
     const k = bootFor(config, { cpus: 2, mmCpus: [0, 1] });
     const start = k.machine.geometry.size(2);

@@ -33,7 +33,7 @@ const splitter = kfunc('deferred_split_scan', function* (k: Ctx, folio: number):
   yield* folio_put(k, folio);
 });
 
-function build(config: ScenarioConfig & { ptes?: boolean }) {
+export function build(config: ScenarioConfig & { ptes?: boolean }) {
   const k = bootFor(config, { cpus: 2, mmCpus: [0] });
   const start = k.machine.geometry.size(2);
   const head = config.ptes ? mapAnonThpByPtes(k, start) : mapAnonThp(k, start);

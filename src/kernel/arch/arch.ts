@@ -10,6 +10,11 @@ import type { TablePtr } from '../mm/pgtable.js';
 export interface Arch {
   name: string;
   description: string;
+  /** The kernel releases this profile models: 'vA.B..vC.D', 'vA.B..' (and later), or
+   * 'hypothetical' (no kernel ships it). See inKernelRange. */
+  kernels: string;
+  /** The CPU features and config it assumes (and, where it matters, the mm's state). */
+  cpu: string;
   /** CONFIG_MMU_GATHER_RCU_TABLE_FREE */
   rcuTableFree: boolean;
   /** flush_tlb_range(vma, start, end) */
@@ -36,4 +41,24 @@ export interface Arch {
   set_entry(k: Ctx, p: TablePtr, v: number): Program<void>;
   /** pte_clear / pmd_clear, when the arch does not clear an entry with one store (x86-32 PAE) */
   clear_entry?(k: Ctx, p: TablePtr): Program<void>;
+}
+
+function release(v: string): number {
+  const m = /^v(\d+)\.(\d+)$/.exec(v);
+  if (!m) throw new Error(`bad release '${v}' in an arch profile's kernel range`);
+  return Number(m[1]) * 1000 + Number(m[2]);
+}
+
+/** Whether `kernel` (a release like 'v6.18') is in the arch profile's stated range. */
+export function inKernelRange(arch: Pick<Arch, 'kernels'>, kernel: string): boolean {
+  if (arch.kernels === 'hypothetical') return true; // a what-if at any release, said so by its name
+  const [from, to] = arch.kernels.split('..');
+  const v = release(kernel);
+  return (!from || release(from) <= v) && (!to || v <= release(to));
+}
+
+/** A warning for a scenario that pairs a profile with a kernel outside its range, or null. */
+export function kernelRangeWarning(arch: Pick<Arch, 'name' | 'kernels'>, kernel: string): string | null {
+  if (inKernelRange(arch, kernel)) return null;
+  return `kernel: ${kernel} is outside arch profile '${arch.name}' range ${arch.kernels}: the verdict is about that profile at ${kernel}, a configuration no release had`;
 }

@@ -24,9 +24,15 @@ function* arch_tlbbatch_flush(_k: Ctx): Program<void> {}
 export const arm64: Arch = {
   name: 'arm64',
   description: 'broadcast TLBI (no IPI); page tables freed through RCU',
+  kernels: 'v4.19..',
+  cpu:
+    'ARMv8 (TLBI ...IS broadcast), CONFIG_MMU_GATHER_RCU_TABLE_FREE; reclaim defers its flush (ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH) ' +
+    'from v6.6 (43b3dfdd0455), read as patch arm64-batched-unmap-flush',
   rcuTableFree: true,
   flush_tlb_range: __flush_tlb_range,
-  tlbbatch: { should_defer: () => true, add_pending: arch_tlbbatch_add_pending, flush: arch_tlbbatch_flush },
+  // arch_tlbbatch_should_defer: true on arm64 since 43b3dfdd0455 (v6.6); before it arm64 had no
+  // ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH and try_to_unmap_one flushed at once (ptep_clear_flush)
+  tlbbatch: { should_defer: (k) => k.kernel.has('arm64-batched-unmap-flush'), add_pending: arch_tlbbatch_add_pending, flush: arch_tlbbatch_flush },
   ...entry64,
 };
 
@@ -37,5 +43,7 @@ export const arm64_no_rcu_table_free: Arch = {
   ...arm64,
   name: 'arm64-no-rcu-table-free',
   description: 'hypothetical: broadcast TLBI (no IPI) and page tables freed right after the flush, not through RCU',
+  kernels: 'hypothetical',
+  cpu: 'arm64 as above without CONFIG_MMU_GATHER_RCU_TABLE_FREE (no kernel ships it)',
   rcuTableFree: false,
 };

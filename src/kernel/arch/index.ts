@@ -3,7 +3,7 @@ import type { Arch } from './arch.js';
 import { arm64, arm64_no_rcu_table_free } from './arm64.js';
 import { powerpc } from './powerpc.js';
 import { x86_32_pae } from './x86_32_pae.js';
-import { x86_64, x86_64_rcu } from './x86_64.js';
+import { x86_64, x86_64_invlpgb, x86_64_invlpgb_dyn_asid, x86_64_invlpgb_no_rcu_table_free, x86_64_rcu } from './x86_64.js';
 
 export const ARCHES: Record<string, Arch> = {
   'x86-64': x86_64,
@@ -12,6 +12,9 @@ export const ARCHES: Record<string, Arch> = {
   'arm64-no-rcu-table-free': arm64_no_rcu_table_free,
   powerpc,
   'x86-32-pae': x86_32_pae,
+  'x86-64-invlpgb': x86_64_invlpgb,
+  'x86-64-invlpgb-dyn-asid': x86_64_invlpgb_dyn_asid,
+  'x86-64-invlpgb-no-rcu-table-free': x86_64_invlpgb_no_rcu_table_free,
 };
 
 export function archByName(name: string): Arch {

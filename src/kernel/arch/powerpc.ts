@@ -35,6 +35,8 @@ const radix__pmdp_collapse_flush = kfunc(
 export const powerpc: Arch = {
   name: 'powerpc',
   description: 'book3s64 radix: tlbie broadcast (no IPI); RCU table free; IPI in pmdp_collapse_flush before bedf03416913',
+  kernels: 'v4.19..',
+  cpu: 'POWER9+ with the radix MMU (book3s64), tlbie broadcast; the collapse IPI is patch ppc-radix-no-collapse-ipi (v6.0)',
   rcuTableFree: true,
   flush_tlb_range: radix__flush_tlb_range,
   pmdp_collapse_flush: radix__pmdp_collapse_flush,

@@ -159,6 +159,8 @@ const pmdp_get_lockless_observe = get_lockless_low_high('pmdp_get_lockless', tru
 export const x86_32_pae: Arch = {
   name: 'x86-32-pae',
   description: '32-bit x86 with PAE: 64-bit entries read and written as two 32-bit words; TLB flush by IPI; no RCU table free',
+  kernels: 'v4.19..v6.14', // RCU table free unconditional from v6.15 (a37259732a7d), which also dropped CONFIG_HIGHPTE (0081fdeccbf6)
+  cpu: 'i686 with PAE (CONFIG_X86_PAE), bare metal',
   rcuTableFree: false,
   flush_tlb_range: x86_64.flush_tlb_range,
   plain_read,

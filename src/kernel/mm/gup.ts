@@ -3,7 +3,7 @@
  *   - without 'gup-speculative-ref' and 'gup-pte-recheck' (2667f50e8b81, v3.18): the 2008 x86
  *     gup_pte_range (arch/x86/mm/gup.c): get_page with a plain atomic add, no entry recheck;
  *     safety came from IRQs off alone;
- *   - without 'gup-folio-recheck' (c24d37322548, v5.13): try_get_folio does not recheck that the
+ *   - without 'gup-folio-recheck' (c24d37322548, v5.14): try_get_folio does not recheck that the
  *     page still belongs to the folio it referenced;
  *   - without 'gup-pmd-recheck' (70cbc3cc78a9, v6.0): only the pte is rechecked.
  *
@@ -22,6 +22,7 @@ import { guarded } from '../guards.js';
 import { BUG_ON, type Ctx, kfunc, note, observe } from '../kernel.js';
 import { local_irq_restore, local_irq_save } from '../sync/irqflags.js';
 import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
+import { pte_offset_map_rcu_lock, pte_unmap_rcu_unlock } from './pgtable-generic.js';
 import { raw_read_seqcount, read_seqcount_retry } from '../sync/seqcount.js';
 import { folio_ref_add, folio_ref_count, folio_ref_try_add } from '../sync/refcount.js';
 import { folio_test_set_flag } from './filemap.js';
@@ -127,9 +128,9 @@ function addr_end(k: Ctx, level: number, addr: number, end: number): number {
 export const gup_fast_pte_range = kfunc(
   'gup_fast_pte_range',
   function* (k: Ctx, pmd: number, pmdp: EntryPtr, addr: number, end: number, flags: number, pages: number[]): Program<boolean> {
-    // pte_offset_map(&pmd, addr): rcu_read_lock; the pmd it checks is the local copy
+    // pte_offset_map(&pmd, addr): rcu_read_lock (v6.6+); the pmd it checks is the local copy
     const rcu = guarded(k, 'gup_fast_pte_range:rcu_read_lock');
-    if (rcu) yield* rcu_read_lock();
+    if (rcu) yield* pte_offset_map_rcu_lock(k);
     const table = guarded(k, 'gup_fast_pmd_range:READ_ONCE(pmd)') ? pmd : yield* deref(k, pmdp);
     let ptep = offset_lockless(k, 1, table, addr) as TablePtr;
     let ret = false;
@@ -161,7 +162,7 @@ export const gup_fast_pte_range = kfunc(
       } while (addr !== end);
       ret = true;
     }
-    if (rcu) yield* rcu_read_unlock(); // pte_unmap
+    if (rcu) yield* pte_unmap_rcu_unlock(k); // pte_unmap
     return ret;
   },
 );

@@ -16,7 +16,6 @@ import type { Program } from '../../machine/effects.js';
 import { PTE, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_RW } from '../../machine/mmu.js';
 import { guarded } from '../guards.js';
 import { BUG_ON, type Ctx, kfunc, note } from '../kernel.js';
-import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
 import { folio_ref_count } from '../sync/refcount.js';
 import { down_write, up_write } from '../sync/rwsem.js';
 import { raw_write_seqcount_begin, raw_write_seqcount_end } from '../sync/seqcount.js';
@@ -26,7 +25,7 @@ import { page_folio } from './gup.js';
 import { mmap_read_lock, mmap_read_unlock, mmap_write_lock, mmap_write_unlock } from './mmap_lock.js';
 import { tlb_remove_table_sync_one } from './mmu_gather.js';
 import { mm_find_pmd } from './rmap.js';
-import { pmdp_collapse_flush } from './pgtable-generic.js';
+import { pmdp_collapse_flush, pte_offset_map_rcu_lock, pte_unmap_rcu_unlock } from './pgtable-generic.js';
 import { PG_lru, PG_swapcache, PG_uptodate } from './mm_types.js';
 import { alloc_pages } from './page_alloc.js';
 import {
@@ -63,6 +62,8 @@ export type ScanResult =
   | 'SCAN_ALLOC_HUGE_PAGE_FAIL';
 
 const hpage_pmd_nr = (k: Ctx): number => k.kernel.machine.geometry.entries(PTE);
+/** khugepaged_max_ptes_shared: the default, HPAGE_PMD_NR / 2 (a sysfs tunable; not a shared word here) */
+const khugepaged_max_ptes_shared = (k: Ctx): number => hpage_pmd_nr(k) / 2;
 const ptl = (k: Ctx, table: TablePtr): number => k.kernel.memmap.field(table.frame, 'ptl');
 
 /** find_pmd_or_thp_or_none: mm_find_pmd (mm/rmap.c), then check_pmd_state classifies the pmd. */
@@ -102,6 +103,7 @@ const __collapse_huge_page_isolate = kfunc(
     const mm = k.kernel.memmap;
     let _pte = pte;
     let result: ScanResult = 'SCAN_SUCCEED';
+    let shared = 0;
     let i = 0;
     for (; i < hpage_pmd_nr(k); i++, _pte = nextEntry(_pte)) {
       const pteval = yield* ptep_get(k, _pte);
@@ -111,19 +113,24 @@ const __collapse_huge_page_isolate = kfunc(
         break;
       }
       const folio = yield* page_folio(k, pte_pfn(pteval)); // vm_normal_page + page_folio
-      // folio_maybe_mapped_shared: a small folio mapped more than once
-      const mapcount = (yield { op: 'load', addr: mm.field(folio, '_mapcount'), width: 1 }) as number;
-      if (mapcount > 1) {
-        result = 'SCAN_EXCEED_SHARED_PTE';
-        break;
+      // folio_maybe_mapped_shared (a small folio mapped more than once) && ++shared >
+      // khugepaged_max_ptes_shared: 71a2c112a0f6 (v5.8); before it no count (the refcount check
+      // below then rejects a page mapped twice)
+      if (k.kernel.has('khugepaged-max-ptes-shared')) {
+        const mapcount = (yield { op: 'load', addr: mm.field(folio, '_mapcount'), width: 1 }) as number;
+        if (mapcount > 1 && ++shared > khugepaged_max_ptes_shared(k)) {
+          result = 'SCAN_EXCEED_SHARED_PTE';
+          break;
+        }
       }
       if (!(yield* folio_trylock(k, folio))) {
         result = 'SCAN_PAGE_LOCK';
         break;
       }
       // folio_expected_ref_count(folio) != folio_ref_count(folio): anon: swapcache pages + mapcount
+      // (9445689f3b61, v5.8; before it page_count(page) != 1 + PageSwapCache(page): no mapcount load)
       const swapcache = yield* folio_test_flag(k, folio, PG_swapcache);
-      const mapped = (yield { op: 'load', addr: mm.field(folio, '_mapcount'), width: 1 }) as number;
+      const mapped = k.kernel.has('khugepaged-collapse-shared') ? ((yield { op: 'load', addr: mm.field(folio, '_mapcount'), width: 1 }) as number) : 1;
       const count = yield* folio_ref_count(k.kernel, folio);
       if (guarded(k, 'collapse:refcount_check') && (swapcache ? 1 : 0) + mapped !== count) {
         yield* note(`folio ${folio}: refcount ${count} != expected ${mapped}: someone holds a reference`);
@@ -224,15 +231,16 @@ function* collapse_locked(k: Ctx, address: number, pmd: TablePtr, folio: number)
   yield* spin_unlock(pmd_ptl);
   if (k.kernel.has('khugepaged-sync-ipi')) yield* tlb_remove_table_sync_one(k);
 
-  // pte_offset_map_lock(mm, &_pmd, ...): the table comes from the local copy of the old pmd
-  yield* rcu_read_lock();
+  // pte_offset_map_lock(mm, &_pmd, ...): the table comes from the local copy of the old pmd (v6.5+;
+  // before 0d940a9b270b, pte_offset_map(pmd) read *pmd before pmdp_collapse_flush: same table)
+  yield* pte_offset_map_rcu_lock(k);
   const pte = offset_lockless(k, 1, _pmd, address) as TablePtr;
   const pte_ptl = ptl(k, pte);
   yield* spin_lock(pte_ptl);
   const isolated = yield* __collapse_huge_page_isolate(k, pte);
   yield* spin_unlock(pte_ptl);
   if (isolated !== 'SCAN_SUCCEED') {
-    yield* rcu_read_unlock(); // pte_unmap
+    yield* pte_unmap_rcu_unlock(k); // pte_unmap
     yield* spin_lock(pmd_ptl);
     BUG_ON(!pmd_none(yield* deref(k, pmd)), '!pmd_none(*pmd)');
     yield* set_entry(k, pmd, mk_table_entry(pte.frame)); // pmd_populate
@@ -243,7 +251,7 @@ function* collapse_locked(k: Ctx, address: number, pmd: TablePtr, folio: number)
   }
   yield* up_write(anon_vma);
   const copied = yield* __collapse_huge_page_copy(k, pte, folio, pte_ptl);
-  yield* rcu_read_unlock(); // pte_unmap
+  yield* pte_unmap_rcu_unlock(k); // pte_unmap
   if (copied !== 'SCAN_SUCCEED') return copied;
 
   yield* folio_test_set_flag(k, folio, PG_uptodate); // __folio_mark_uptodate

@@ -36,7 +36,7 @@ import { LoopBound, NotModeled, type Program } from '../../machine/effects.js';
 import { PAGE_SIZE, PMD, PTE, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, mkEntry } from '../../machine/mmu.js';
 import { guarded } from '../guards.js';
 import { BUG_ON, type Ctx, kfunc, note } from '../kernel.js';
-import { rcu_read_lock, rcu_read_unlock } from '../sync/rcu.js';
+import { pte_offset_map_rcu_lock, pte_unmap_rcu_unlock } from './pgtable-generic.js';
 import { folio_ref_sub_and_test } from '../sync/refcount.js';
 import { spin_lock, spin_trylock, spin_unlock } from '../sync/spinlock.js';
 import { type MmuGather, tlb_adjust_range, tlb_finish_mmu, tlb_gather_mmu, tlb_remove_page, tlb_remove_table } from './mmu_gather.js';
@@ -94,10 +94,10 @@ export const pte_offset_map_lock = kfunc(
   function* (k: Ctx, pmdp: EntryPtr, addr: number): Program<{ ptep: TablePtr; ptl: number } | null> {
     for (let tries = 0; ; tries++) {
       if (tries > 2) throw new LoopBound('pte_offset_map_lock');
-      yield* rcu_read_lock(); // __pte_offset_map
+      yield* pte_offset_map_rcu_lock(k); // __pte_offset_map
       const pmdval = yield* pmdp_get_lockless(k, pmdp);
       if (pmd_none(pmdval) || !pte_present(pmdval)) {
-        yield* rcu_read_unlock();
+        yield* pte_unmap_rcu_unlock(k);
         return null;
       }
       const ptep = offset_lockless(k, PTE, pmdval, addr) as TablePtr;
@@ -105,14 +105,14 @@ export const pte_offset_map_lock = kfunc(
       yield* spin_lock(ptl);
       if (!guarded(k, 'pte_offset_map_lock:pmd_recheck') || pmdval === (yield* pmdp_get_lockless(k, pmdp))) return { ptep, ptl };
       yield* spin_unlock(ptl); // pte_unmap_unlock
-      yield* rcu_read_unlock();
+      yield* pte_unmap_rcu_unlock(k);
     }
   },
 );
 
-function* pte_unmap_unlock(ptl: number): Program<void> {
+function* pte_unmap_unlock(k: Ctx, ptl: number): Program<void> {
   yield* spin_unlock(ptl);
-  yield* rcu_read_unlock();
+  yield* pte_unmap_rcu_unlock(k);
 }
 
 /** pte_free_tlb: tlb_flush_pmd_range, freed_tables, __pte_free_tlb -> tlb_remove_ptdesc. */
@@ -151,10 +151,10 @@ const try_to_free_pte = kfunc('try_to_free_pte', function* (k: Ctx, pmdp: TableP
   const pml = ptlOf(k, pmdp.frame);
   yield* spin_lock(pml); // pmd_lock
   // pte_offset_map_rw_nolock: __pte_offset_map (rcu_read_lock, pmdp_get_lockless), pte_lockptr
-  yield* rcu_read_lock();
+  yield* pte_offset_map_rcu_lock(k);
   const pmdval = yield* pmdp_get_lockless(k, pmdp);
   if (pmd_none(pmdval) || !pte_present(pmdval)) {
-    yield* rcu_read_unlock();
+    yield* pte_unmap_rcu_unlock(k);
     yield* spin_unlock(pml); // out_ptl: no start_pte; ptl != pml
     return;
   }
@@ -164,13 +164,13 @@ const try_to_free_pte = kfunc('try_to_free_pte', function* (k: Ctx, pmdp: TableP
   let pte = start;
   for (let i = 0; i < k.kernel.machine.geometry.entries(PTE); i++) {
     if (!pte_none(yield* ptep_get(k, pte))) {
-      yield* pte_unmap_unlock(ptl); // out_ptl
+      yield* pte_unmap_unlock(k, ptl); // out_ptl
       yield* spin_unlock(pml);
       return;
     }
     pte = nextEntry(pte);
   }
-  yield* rcu_read_unlock(); // pte_unmap
+  yield* pte_unmap_rcu_unlock(k); // pte_unmap
   yield* clear_entry(k, pmdp); // pmd_clear
   yield* spin_unlock(ptl);
   yield* spin_unlock(pml);
@@ -208,7 +208,7 @@ const zap_pte_range = kfunc(
       direct_reclaim = v !== null;
       if (v !== null) pmdval = v;
     }
-    yield* pte_unmap_unlock(m.ptl);
+    yield* pte_unmap_unlock(k, m.ptl);
     if (can_reclaim_pt) {
       if (direct_reclaim) yield* free_pte(k, start, tlb, pmdval);
       else yield* try_to_free_pte(k, pmdp as TablePtr, start, tlb);
@@ -407,7 +407,7 @@ const do_anonymous_page = kfunc('do_anonymous_page', function* (k: Ctx, vma: Vma
   }
   if (!pte_none(yield* ptep_get(k, m.ptep))) {
     // vmf_pte_changed: someone else mapped it
-    yield* pte_unmap_unlock(m.ptl);
+    yield* pte_unmap_unlock(k, m.ptl);
     if (yield* folio_ref_sub_and_test(k.kernel, folio, 1)) yield* free_frozen_pages(k, folio, 0);
     return 'VM_FAULT_NOPAGE';
   }
@@ -416,7 +416,7 @@ const do_anonymous_page = kfunc('do_anonymous_page', function* (k: Ctx, vma: Vma
   yield { op: 'bitop', addr: mm.field(folio, 'flags'), set: PG_lru, clear: 0 };
   yield* set_entry(k, m.ptep, mkEntry(folio, PTE_FLAGS)); // set_ptes
   yield* note(`maps page ${folio} at ${addr.toString(16)} under vma ${vma.name}`);
-  yield* pte_unmap_unlock(m.ptl);
+  yield* pte_unmap_unlock(k, m.ptl);
   return 'VM_FAULT_COMPLETED';
 });
 
@@ -441,11 +441,11 @@ export const handle_mm_fault = kfunc('handle_mm_fault', function* (k: Ctx, vma: 
   // handle_pte_fault: if (pmd_none(*vmf->pmd)) vmf->pte = NULL; else map and read the pte
   if (!pmd_none(yield* READ_ONCE(k, pmdp))) {
     // pte_offset_map_rw_nolock + ptep_get_lockless, then pte_unmap
-    yield* rcu_read_lock();
+    yield* pte_offset_map_rcu_lock(k);
     const pmdval = yield* pmdp_get_lockless(k, pmdp);
     let orig = 0;
     if (!pmd_none(pmdval)) orig = yield* ptep_get_lockless(k, offset_lockless(k, PTE, pmdval, addr));
-    yield* rcu_read_unlock();
+    yield* pte_unmap_rcu_unlock(k);
     // a swap or migration entry: do_swap_page / migration_entry_wait, not modeled
     if (!pte_none(orig) && !pte_present(orig)) throw new NotModeled(`a fault on a non-present pte (${is_swap_pte(orig) ? 'do_swap_page' : 'migration_entry_wait'})`);
     if (!pte_none(orig)) return 'VM_FAULT_NOPAGE'; // already mapped (spurious fault)

@@ -31,7 +31,8 @@ export const mmap_fixed = kfunc('do_mmap', function* (k: Ctx, addr: number, len:
 
 /** The user fault at `address` (a write): the per-VMA lock path, else mmap_lock. */
 export const do_user_addr_fault = kfunc('do_user_addr_fault', function* (k: Ctx, address: number): Program<string> {
-  const vma = yield* lock_vma_under_rcu(k, address);
+  // the per-VMA lock attempt exists from v6.4 (0bff0aaea03e on x86); before, straight to mmap_lock
+  const vma = k.kernel.has('per-vma-lock') ? yield* lock_vma_under_rcu(k, address) : null;
   if (vma) {
     const r = yield* handle_mm_fault(k, vma, address);
     yield* vma_end_read(k, vma);

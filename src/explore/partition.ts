@@ -79,7 +79,11 @@ function expand(make: () => World, item: Root): Root[] | 'blocked' {
       continue;
     }
     // an earlier sibling whose step ends the execution (halting in dpor.ts) sleeps below no other
-    for (const c of candidates.slice(0, -1)) if (endsExecution(make, prefix, c)) fps.set(c, halting(fps.get(c)!));
+    // (replayed only where it matters: a sibling independent of a later one would sleep below it)
+    for (const [i, c] of candidates.entries()) {
+      const later = candidates.slice(i + 1);
+      if (later.some((d) => !dependent(fps.get(c)!, fps.get(d)!)) && endsExecution(make, prefix, c)) fps.set(c, halting(fps.get(c)!));
+    }
     return candidates.map((c, i) => ({ prefix: [...prefix, c], sleep: awake(sleep, candidates.slice(0, i), fps, c) }));
   }
 }

@@ -76,6 +76,9 @@ export class Ctx {
   readonly seen = new Map<number, number>();
   /** current->tlb_ubc: the deferred TLB flush of batched unmapping (mm/rmap.c) */
   readonly tlb_ubc = { flush_required: false, cpumask: new Set<number>() };
+  /** Ghost, oracle 4: entry values never stored whole that this thread went on with (only in the
+   * observe-only PAE test profile), by entry address: acting on one again is a violation. */
+  readonly torn = new Map<number, number>();
   constructor(
     readonly kernel: Kernel,
     readonly cpu: number,

@@ -211,11 +211,11 @@ test('x86-32 PAE: GUP-fast\'s pte recheck ptep_get(ptep) is two 32-bit loads, lo
   const after = t.slice(grab + 1).filter((x) => x.fn === 'gup_fast_pte_range' && x.op === 'load');
   const pmd = after.filter((x) => /^pmd\[/.test(x.target));
   const pte = after.filter((x) => /^pte\[/.test(x.target));
-  assert.deepEqual(pmd.map((x) => x.target.endsWith('.hi')), [false, true], 'the pmd recheck: low word, then high word');
-  assert.deepEqual(pte.map((x) => x.target.endsWith('.hi')), [false, true], 'the pte recheck: low word, then high word');
+  assert.deepEqual(pmd.map((x) => x.target.includes('.hi')), [false, true], 'the pmd recheck: low word, then high word');
+  assert.deepEqual(pte.map((x) => x.target.includes('.hi')), [false, true], 'the pte recheck: low word, then high word');
   assert.ok(pmd[1].index < pte[0].index, 'pmd recheck before pte recheck');
   const pgd = t.filter((x) => x.fn === 'gup_fast_pgd_range' && x.op === 'load');
-  assert.deepEqual(pgd.map((x) => x.target.endsWith('.hi')), [false, true], "GUP-fast's READ_ONCE(*pgdp): two loads");
+  assert.deepEqual(pgd.map((x) => x.target.includes('.hi')), [false, true], "GUP-fast's READ_ONCE(*pgdp): two loads");
 });
 
 // ---------------------------------------------------------------- oracle 4 on a bad pmd
@@ -227,7 +227,9 @@ function badPmdWorld(arch: Arch) {
   return () => {
     const k = boot({ arch, patches: resolvePatches('v6.6'), cpus: 2, mmCpus: [0, 1], frames: HIGH_FRAME_BASE + 8, geometry: PAE_GEOMETRY });
     const start = k.machine.geometry.size(PMD);
-    mapAnonSmall(k, start, 1);
+    const [page] = mapAnonSmall(k, start, 1);
+    // the walker may clear the pmd and unmap this page: its count is not this test's question
+    k.ghost.held.push({ pfn: page, refs: 1, who: 'the pte table the test detaches' });
     const mem = k.machine.mem;
     const pgdEntry = entryFor(k, start, PGD);
     const pmdFrame = entryPfn(mem.read(pgdEntry, 2));
@@ -267,7 +269,7 @@ for (const [arch, where] of [[x86_32_pae, 'at the read'], [x86_32_pae_torn_obser
     assert.ok(!pmd_none(torn) && pmd_bad(torn), 'the torn value is not none, and bad');
     if (arch === x86_32_pae) assert.match(v.message, /READ_ONCE\(\*pmdp\).*never stored together/);
     else {
-      assert.match(v.message, /^pmd_clear_bad acts on 0x[0-9a-f]+ at pmd\[.*never stored whole/);
+      assert.match(v.message, /^cpu0: pmd_clear_bad acts on 0x[0-9a-f]+ at pmd\[.*never stored whole/);
       assert.ok(s.some((x) => x.threadName === 'cpu0' && x.fn === 'pmd_clear_bad'), 'the walker went on to clear it as bad');
     }
   });
@@ -290,7 +292,7 @@ test('pae-tear/pte-recheck-second-zap: a second zap between the recheck\'s two l
   const recheck = s.filter((x, i) => i > grab && x.threadName === 'cpu0' && x.fn === 'gup_fast_pte_range' && x.op === 'load' && /^pte\[/.test(x.target));
   assert.equal(recheck.length, 2, 'the pte recheck: two loads');
   const [rlo, rhi] = recheck;
-  assert.ok(!rlo.target.endsWith('.hi') && rhi.target.endsWith('.hi'));
+  assert.ok(!rlo.target.includes('.hi') && rhi.target.includes('.hi'));
   const zaps = s.filter((x) => x.op === 'xchg' && /^pte\[/.test(x.target) && x.wrote === 0);
   assert.equal(zaps.length, 2, 'two zaps');
   assert.equal(zaps[0].threadName, 'cpu1');

@@ -270,7 +270,7 @@ for (const [arch, where] of [[x86_32_pae, 'at the read'], [x86_32_pae_torn_obser
     if (arch === x86_32_pae) assert.match(v.message, /READ_ONCE\(\*pmdp\).*never stored together/);
     else {
       assert.match(v.message, /^cpu0: pmd_clear_bad acts on 0x[0-9a-f]+ at pmd\[.*never stored whole/);
-      assert.ok(s.some((x) => x.threadName === 'cpu0' && x.fn === 'pmd_clear_bad'), 'the walker went on to clear it as bad');
+      assert.ok(r.observed.has('torn-value'), 'the torn read itself was only observed: the walker went on to pmd_bad and pmd_clear_bad');
     }
   });
 }

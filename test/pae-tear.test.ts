@@ -1,22 +1,30 @@
-/** The pae-tear family: verdicts, the shape of the torn read, and the "same value mod 4GB" exhibit. */
+/** The pae-tear family: verdicts, the shape of the torn read, the "same value mod 4GB" exhibit,
+ * two-load reads, oracle 4 on a bad pmd, the second zap in the recheck, and the flips. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { check } from '../src/explore/check.js';
 import { explore } from '../src/explore/dpor.js';
 import { replay } from '../src/explore/runtime.js';
-import { HIGH_FRAME_BASE, PFN_4G, entryPfn, frameOfPfn, hi32, lo32, mkEntry, pfnOfFrame } from '../src/machine/mmu.js';
+import { HIGH_FRAME_BASE, PFN_4G, PGD, PMD, _PAGE_NX, _PAGE_RW, _PAGE_USER, entryPfn, frameOfPfn, hi32, join64, lo32, mkEntry, pfnOfFrame } from '../src/machine/mmu.js';
+import type { Arch } from '../src/kernel/arch/arch.js';
+import type { Ctx } from '../src/kernel/kernel.js';
+import { get_and_clear, mk_huge_pmd, pmd_bad, pmd_none, set_entry, tableEntry } from '../src/kernel/mm/pgtable.js';
+import { none_or_clear_bad } from '../src/kernel/mm/pagewalk.js';
+import { type Scenario, flipped } from '../src/scenarios/scenario.js';
 import { x86_32_pae, x86_32_pae_torn_observed } from '../src/kernel/arch/x86_32_pae.js';
-import { boot, mapAnonSmall, reserveFreeFramesExcept } from '../src/kernel/boot.js';
+import { boot, entryFor, mapAnonSmall, reserveFreeFramesExcept } from '../src/kernel/boot.js';
 import { FOLL_PIN, FOLL_WRITE, gup_fast_fallback } from '../src/kernel/mm/gup.js';
 import { zap_page_range_single } from '../src/kernel/mm/memory.js';
 import { do_user_addr_fault } from '../src/kernel/mm/mmap.js';
 import { initVmaTree } from '../src/kernel/mm/vma_tree.js';
 import { resolvePatches } from '../src/kernel/patches.js';
-import { PAE_GEOMETRY, buildPte, paeTear } from '../src/scenarios/pae-tear.js';
+import { PAE_GEOMETRY, buildPte, paeTear, paeTearProbes } from '../src/scenarios/pae-tear.js';
 import { makeWorld } from '../src/scenarios/world.js';
 
 const byId = (v: string) => paeTear.find((s) => s.id === `pae-tear/${v}`)!;
-const results = new Map(paeTear.map((s) => [s.id, check(s)]));
+const memo = new Map<string, ReturnType<typeof check>>();
+/** Each row checked once, when a test first needs it (run a subset with --test-name-pattern). */
+const results = { get: (id: string) => memo.get(id) ?? memo.set(id, check([...paeTear, ...paeTearProbes].find((s) => s.id === id)!)).get(id) };
 
 for (const s of paeTear) {
   test(`${s.id}: ${s.expect}`, () => {
@@ -174,5 +182,137 @@ test('naive enumeration (up to 2 preemptions) agrees with DPOR on the pmd rows',
     const r = explore(() => s.build(s.config), { reduction: 'none', preemptionBound: 2 });
     assert.equal(r.verdict, s.expect, v);
     if (s.expect === 'violated') assert.equal(r.found!.violation.property, 'torn-value');
+  }
+});
+
+// ---------------------------------------------------------------- two-load reads (issue 11 §4)
+
+/** The trace of thread `tid` run alone to its end (no other thread steps). */
+function runAlone(build: () => ReturnType<Scenario['build']>, tid: number) {
+  const schedule: number[] = [];
+  for (;;) {
+    try {
+      replay(build(), [...schedule, tid]);
+    } catch {
+      break;
+    }
+    schedule.push(tid);
+  }
+  return replay(build(), schedule);
+}
+
+test('x86-32 PAE: GUP-fast\'s pte recheck ptep_get(ptep) is two 32-bit loads, low then high (and its pmd recheck too)', () => {
+  const s = byId('pte-lockless-refault');
+  const e = runAlone(() => s.build(s.config), 0);
+  assert.equal(e.violation, null);
+  const t = e.trace;
+  const grab = t.findIndex((x) => x.op === 'add_unless' && x.read === true);
+  assert.ok(grab > 0, 'GUP-fast took its reference');
+  const after = t.slice(grab + 1).filter((x) => x.fn === 'gup_fast_pte_range' && x.op === 'load');
+  const pmd = after.filter((x) => /^pmd\[/.test(x.target));
+  const pte = after.filter((x) => /^pte\[/.test(x.target));
+  assert.deepEqual(pmd.map((x) => x.target.includes('.hi')), [false, true], 'the pmd recheck: low word, then high word');
+  assert.deepEqual(pte.map((x) => x.target.includes('.hi')), [false, true], 'the pte recheck: low word, then high word');
+  assert.ok(pmd[1].index < pte[0].index, 'pmd recheck before pte recheck');
+  const pgd = t.filter((x) => x.fn === 'gup_fast_pgd_range' && x.op === 'load');
+  assert.deepEqual(pgd.map((x) => x.target.includes('.hi')), [false, true], "GUP-fast's READ_ONCE(*pgdp): two loads");
+});
+
+// ---------------------------------------------------------------- oracle 4 on a bad pmd
+
+/** A pmd that points at a pte table (below 4 GB, high word 0); CPU 0 runs pmd_none_or_clear_bad on
+ * it while CPU 1 clears it and installs a huge pmd with NX (high word non-zero): the second read
+ * can assemble (the table's low word, NX): not none, and bad. */
+function badPmdWorld(arch: Arch) {
+  return () => {
+    const k = boot({ arch, patches: resolvePatches('v6.6'), cpus: 2, mmCpus: [0, 1], frames: HIGH_FRAME_BASE + 8, geometry: PAE_GEOMETRY });
+    const start = k.machine.geometry.size(PMD);
+    const [page] = mapAnonSmall(k, start, 1);
+    // the walker may clear the pmd and unmap this page: its count is not this test's question
+    k.ghost.held.push({ pfn: page, refs: 1, who: 'the pte table the test detaches' });
+    const mem = k.machine.mem;
+    const pgdEntry = entryFor(k, start, PGD);
+    const pmdFrame = entryPfn(mem.read(pgdEntry, 2));
+    const huge = mk_huge_pmd(mem.pick(0), _PAGE_RW | _PAGE_USER) + _PAGE_NX;
+    const pmdp = (c: Ctx) => tableEntry(c, PMD, pmdFrame, mem.gen[pmdFrame], start);
+    return makeWorld(k, [
+      { name: 'cpu0', cpu: 0, run: (c) => none_or_clear_bad(c, pmdp(c)) },
+      {
+        name: 'cpu1',
+        cpu: 1,
+        run: function* (c) {
+          yield* get_and_clear(c, pmdp(c));
+          yield* set_entry(c, pmdp(c), huge);
+        },
+      },
+    ]);
+  };
+}
+
+for (const [arch, where] of [[x86_32_pae, 'at the read'], [x86_32_pae_torn_observed, 'at pmd_clear_bad']] as const) {
+  test(`oracle 4 on a torn pmd that is not none but bad (${arch.name}): caught ${where}, at the high-word load`, () => {
+    const r = explore(badPmdWorld(arch), { reduction: 'optimal' });
+    assert.equal(r.verdict, 'violated');
+    const v = r.found!.violation;
+    assert.equal(v.property, 'torn-value');
+    const e = replay(badPmdWorld(arch)(), r.found!.schedule);
+    const s = e.trace;
+    const reads = s.filter((x) => x.threadName === 'cpu0' && x.op === 'load' && /^pmd\[/.test(x.target));
+    assert.equal(reads.length, 4, 'pmd_none(*pmd), then pmd_bad(*pmd): two loads each');
+    const [, , lo, hi] = reads;
+    const xchg = s.findIndex((x) => x.threadName === 'cpu1' && x.op === 'xchg' && /^pmd\[/.test(x.target) && x.wrote === 0);
+    const set = s.findIndex((x, i) => i > xchg && x.threadName === 'cpu1' && x.op === 'xchg' && /^pmd\[/.test(x.target));
+    assert.ok(lo.index < xchg && xchg < set && set < hi.index, 'low word of the table pmd; clear; huge pmd installed; high word of the huge pmd');
+    assert.ok((hi.read as number) > 0, 'the high word carries NX');
+    assert.equal(v.step, hi.index, 'detected at the load that completes the torn value');
+    const torn = join64(lo.read as number, hi.read as number);
+    assert.ok(!pmd_none(torn) && pmd_bad(torn), 'the torn value is not none, and bad');
+    if (arch === x86_32_pae) assert.match(v.message, /READ_ONCE\(\*pmdp\).*never stored together/);
+    else {
+      assert.match(v.message, /^cpu0: pmd_clear_bad acts on 0x[0-9a-f]+ at pmd\[.*never stored whole/);
+      assert.ok(r.observed.has('torn-value'), 'the torn read itself was only observed: the walker went on to pmd_bad and pmd_clear_bad');
+    }
+  });
+}
+
+// ---------------------------------------------------------------- the row the one-load recheck hid
+
+test('pae-tear/pte-recheck-second-zap: a second zap between the recheck\'s two loads makes it pass on the torn pte', () => {
+  const r = results.get('pae-tear/pte-recheck-second-zap')!;
+  const t = r.trace!;
+  assert.equal(t.violation.property, 'torn-value');
+  assert.ok(t.preemptions >= 1);
+  const s = t.steps;
+  // the torn read, tolerated by this row's profile: ptep_get_lockless accepted (l, 0)
+  const lockless = s.filter((x) => x.threadName === 'cpu0' && x.fn === 'ptep_get_lockless' && x.op === 'load');
+  const [, hi1, lo2] = lockless.slice(-3);
+  assert.equal(hi1.read, 0);
+  const grab = s.findIndex((x) => x.threadName === 'cpu0' && x.op === 'add_unless' && x.target === 'page 3->_refcount' && x.read === true);
+  assert.ok(grab > lo2.index, 'GUP-fast try-gets page 3, which neither pte mapped');
+  const recheck = s.filter((x, i) => i > grab && x.threadName === 'cpu0' && x.fn === 'gup_fast_pte_range' && x.op === 'load' && /^pte\[/.test(x.target));
+  assert.equal(recheck.length, 2, 'the pte recheck: two loads');
+  const [rlo, rhi] = recheck;
+  assert.ok(!rlo.target.includes('.hi') && rhi.target.includes('.hi'));
+  const zaps = s.filter((x) => x.op === 'xchg' && /^pte\[/.test(x.target) && x.wrote === 0);
+  assert.equal(zaps.length, 2, 'two zaps');
+  assert.equal(zaps[0].threadName, 'cpu1');
+  assert.equal(zaps[1].threadName, 'cpu2', 'the second zap is the refaulting CPU\'s MADV_DONTNEED');
+  assert.ok(rlo.index < zaps[1].index && zaps[1].index < rhi.index, 'the second zap lands between the recheck\'s low and high loads');
+  assert.equal(rlo.read, lo2.read, 'the recheck\'s low word is the refault\'s, equal to the torn one');
+  assert.equal(rhi.read, 0, 'its high word is the second zap\'s 0');
+  assert.equal(t.violation.step, rhi.index);
+  assert.match(t.violation.message, /recheck.*equal to the torn value.*points at pfn 0x3\b/);
+  assert.ok(o_torn(r), 'the torn first read is reported as an observation');
+});
+
+function o_torn(r: ReturnType<typeof check>) {
+  return r.observations.some((x) => x.kind === 'torn-value');
+}
+
+test('pae-tear flips: each verified row turns violated under its flip', () => {
+  for (const s of paeTear.filter((x) => x.expect === 'verified')) {
+    assert.ok(s.flips, `${s.id} states its flip`);
+    const r = check(flipped(s), { noMinimize: true });
+    assert.equal(r.verdict, 'violated', s.id);
   }
 });

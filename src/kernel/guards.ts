@@ -25,8 +25,8 @@ export const GUARDS = {
   'lock_vma_under_rcu:address_recheck': 'lock_vma_under_rcu rechecks vm_start/vm_end after locking the vma',
   'pmd_install:pmd_none_recheck': 'pmd_install rechecks pmd_none under the pmd lock before pmd_populate',
   'pte_offset_map_lock:pmd_recheck': 'pte_offset_map_lock rechecks the pmd after taking the pte lock',
+  'pxx_get_lockless:low_recheck': 'x86-32 PAE ptep_get_lockless/pmdp_get_lockless re-read the low word after the high one and retry if it changed',
   'tlb_flush_mmu:flush_before_free': 'tlb_flush_mmu flushes the TLB before freeing the gathered tables and pages',
-  'get_lockless:low_retry': 'ptep_get_lockless / pmdp_get_lockless on x86-32 PAE re-read the low word and retry if it changed',
 } as const;
 
 export type GuardName = keyof typeof GUARDS;

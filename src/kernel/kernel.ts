@@ -80,6 +80,9 @@ export class Ctx {
   /** current->tlb_ubc: the deferred TLB flush of batched unmapping (mm/rmap.c); unmapped_pages
    * is x86's arch_tlbflush_unmap_batch.unmapped_pages (0b7eb55cb706, v6.15) */
   readonly tlb_ubc = { flush_required: false, writable: false, cpumask: new Set<number>(), unmapped_pages: false };
+  /** Ghost, oracle 4: entry values never stored whole that this thread went on with (only in the
+   * observe-only PAE test profile), by entry address: acting on one again is a violation. */
+  readonly torn = new Map<number, number>();
   constructor(
     readonly kernel: Kernel,
     readonly cpu: number,

@@ -57,6 +57,11 @@ export const _PAGE_ACCESSED = 0x20;
 export const _PAGE_DIRTY = 0x40;
 /** PSE: a leaf at the pmd or pud level (pmd_leaf / pud_leaf). */
 export const _PAGE_PSE = 0x80;
+/** NX, a flag in the high word (bit 63 on x86, outside PTE_PFN_MASK, so pmd_flags has it).
+ * Modeled at bit 52, the highest bit a double holds exactly together with the low bits;
+ * entryPfn ignores it. No modeled writer sets it yet (an anonymous huge pmd on PAE with NX
+ * would): only pmd_bad reads it. */
+export const _PAGE_NX = 2 ** 52;
 
 /**
  * Physical memory above 4 GB (x86-32 PAE, 36-bit physical addresses). The model names pages by
@@ -82,7 +87,7 @@ export function frameOfPfn(pfn: number): number {
 
 /** The frame an entry points at (its physical pfn mapped back to a frame number). */
 export function entryPfn(v: number): number {
-  return frameOfPfn(Math.floor(v / PAGE_SIZE));
+  return frameOfPfn(Math.floor((v % _PAGE_NX) / PAGE_SIZE));
 }
 export function entryFlags(v: number): number {
   return v % PAGE_SIZE;

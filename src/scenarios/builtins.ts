@@ -18,7 +18,8 @@ function outOfFrames(k: Kernel, pfns: number[]): void {
 }
 
 /** Allocate addr's pte table at frame HIGH_FRAME_BASE + P, P the frame its first page will get
- * (src/scenarios/pae-tear.ts, the pmd rows). */
+ * (src/scenarios/pae-tear.ts, the pmd rows). On x86-32 PAE that is CONFIG_HIGHPTE: without it
+ * pte tables are allocated from lowmem and their pmds have high word 0. */
 function placeTableHigh(k: Kernel, addr: number): void {
   const mem = k.machine.mem;
   if (mem.frames <= HIGH_FRAME_BASE) throw new ArgError(['table_high'], `needs memory above 4 GB: set 'frames' above ${HIGH_FRAME_BASE}`);
@@ -46,7 +47,7 @@ defineLayout('anon-small', {
       table_high: z
         .boolean()
         .default(false)
-        .describe('x86-32 PAE: the pte table above 4 GB, with the low word of the first page (a torn pmd read names that page)'),
+        .describe('x86-32 PAE with CONFIG_HIGHPTE (without it pte tables stay in lowmem, below 4 GB): the pte table above 4 GB, with the low word of the first page (a torn pmd read names that page)'),
     })
     .strict(),
   apply(k, a, env) {

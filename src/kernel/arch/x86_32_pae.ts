@@ -9,9 +9,17 @@
  *   - ptep_get_lockless / pmdp_get_lockless (2a4a06da8a4b v5.11 for ptes, ex x86 gup_get_pte
  *     since 2008; 024d232ae4fc v6.2 for pmds): do { lo; smp_rmb; hi; smp_rmb } while (lo != *lo).
  *     The retry is bounded here (PAE_LOCKLESS_RETRIES); past it the execution is cut (LoopBound).
- *   - a plain `*p` / READ_ONCE of a 64-bit entry (e.g. GUP-fast's `pmd_t pmd = READ_ONCE(*pmdp)`
- *     before "mm/gup: Fix the lockless PMD access", v6.2): two 32-bit loads with no barrier and
- *     no retry. The compiler may emit them in either order; the model loads low then high.
+ *   - every plain `*p` and every READ_ONCE / ptep_get / pmdp_get of a 64-bit entry: two 32-bit
+ *     loads with no barrier and no retry. READ_ONCE is a volatile 8-byte access, which
+ *     compiletime_assert_rwonce_type admits for `long long` on 32-bit, and i386 has no 8-byte
+ *     integer load. Examples: GUP-fast's `pmd_t pmd = READ_ONCE(*pmdp)` before "mm/gup: Fix the
+ *     lockless PMD access" (v6.2); its pte recheck `pte_val(pte) != pte_val(ptep_get(ptep))` and
+ *     pmd recheck (pmdp_get) to this day; `pgd_t pgd = READ_ONCE(*pgdp)`. Which half the
+ *     compiler loads first is not fixed; the model loads low then high, the order of the
+ *     kernel's own PAE readers (ptep_get_lockless, pmd_read_atomic, the pre-2018
+ *     native_ptep_get_and_clear) and of gcc's usual lowering (ascending addresses). With high
+ *     first, the tears differ (e.g. a pmd_populate into a none pmd would tear instead of a
+ *     pmd_clear). Not explored.
  * Writers (the memo /work/notes/pae-pagewalk-mmap.md §1a, read from the kernel source):
  *   - set_pte (native_set_pte): high, smp_wmb, low.
  *   - pte_clear / pmd_clear (native_pte_clear / native_pmd_clear): low = 0, smp_wmb, high = 0.
@@ -29,11 +37,16 @@
  * Oracle 4 (torn value) lives in the readers: the value a lockless reader assembles from two
  * halves must be one that was stored whole at that address (Machine.wholeValues: every atomic
  * 64-bit store/xchg/cmpxchg, every half-wise writer's intended value, and the initial state).
- * A torn value that is not present is noted, not flagged: every modeled walker tests the
- * present bit (in the low word) before anything else and backs off, which is the kernel
- * comment's argument ("lo will not have the present bit set unless it is the real thing").
- * A plain read used only to compare with an earlier value (a recheck) is not checked either:
- * a torn value never equals a value that was stored whole, so the recheck backs off.
+ * A torn value that is not present is noted, not flagged at the read: GUP-fast tests the
+ * present bit (in the low word) first and backs off, which is the kernel comment's argument
+ * ("lo will not have the present bit set unless it is the real thing"). A walker that acts on
+ * such a value otherwise, e.g. pmd_clear_bad on a torn pmd that pmd_none rejects and pmd_bad
+ * accepts, is caught where it acts (actsOn, src/kernel/mm/pgtable.ts).
+ * A plain read used only to compare with an earlier value (a recheck) is not checked at the
+ * read: a torn value never equals a value that was stored whole, so the recheck backs off. It
+ * can equal a torn value the walker went on with (only in the observe-only test profile, where
+ * the first torn read is not a violation): then the recheck passes on a value never stored
+ * whole, and that is the violation.
  */
 import { LoopBound, type Program, Violation } from '../../machine/effects.js';
 import { describeUse } from '../../machine/machine.js';
@@ -79,6 +92,7 @@ function* tornCheck(k: Ctx, p: TablePtr, fn: string, lo: number, hi: number, obs
       );
       if (!observeOnly) throw V;
       observe(k, 'torn-value', V.message);
+      k.torn.set(p.addr, v);
       yield* note(`torn value ${hex(v)} accepted (observe-only variant)`);
       remember(k, p.level, v);
       return v;
@@ -89,7 +103,8 @@ function* tornCheck(k: Ctx, p: TablePtr, fn: string, lo: number, hi: number, obs
   return v;
 }
 
-/** ptep_get_lockless / pmdp_get_lockless, CONFIG_GUP_GET_PXX_LOW_HIGH form. */
+/** ptep_get_lockless / pmdp_get_lockless, CONFIG_GUP_GET_PXX_LOW_HIGH form. The guard
+ * 'pxx_get_lockless:low_recheck' off: no re-read of the low word (a plain two-load read). */
 const get_lockless_low_high = (name: string, observeOnly = false) =>
   kfunc(name, function* (k: Ctx, p: TablePtr): Program<number> {
     const mem = k.kernel.machine.mem;
@@ -99,8 +114,9 @@ const get_lockless_low_high = (name: string, observeOnly = false) =>
       const atLo = mem.read(p.addr, 2); // ghost: the whole entry when the low word was read
       // smp_rmb()
       const hi = yield* half(p, 'hi');
+      if (!guarded(k, 'pxx_get_lockless:low_recheck')) return yield* tornCheck(k, p, name, lo, hi, observeOnly);
       // smp_rmb()
-      const again = guarded(k, 'get_lockless:low_retry') ? yield* half(p, 'lo') : lo;
+      const again = yield* half(p, 'lo');
       if (again !== lo) {
         yield* note(`low word changed (${hex(lo)} -> ${hex(again)}): retry`);
         continue;
@@ -122,13 +138,24 @@ const get_lockless_low_high = (name: string, observeOnly = false) =>
 const ptep_get_lockless = get_lockless_low_high('ptep_get_lockless');
 const pmdp_get_lockless = get_lockless_low_high('pmdp_get_lockless');
 
-/** A plain `*p` (or READ_ONCE) of a 64-bit entry: two 32-bit loads, low then high, no retry. */
-function* plain_read(k: Ctx, p: TablePtr, use?: 'compare'): Program<number> {
-  const lo = yield* half(p, 'lo');
-  const hi = yield* half(p, 'hi');
-  if (use === 'compare') return join64(lo, hi);
-  return yield* tornCheck(k, p, `plain *${LEVEL_NAMES[p.level]}p (two 32-bit loads)`, lo, hi);
-}
+/** A plain `*p` or READ_ONCE of a 64-bit entry: two 32-bit loads, low then high, no retry. */
+const plain_read_of = (observeOnly: boolean) =>
+  function* (k: Ctx, p: TablePtr, use?: 'compare'): Program<number> {
+    const lo = yield* half(p, 'lo');
+    const hi = yield* half(p, 'hi');
+    const fn = `READ_ONCE(*${LEVEL_NAMES[p.level]}p) (two 32-bit loads)`;
+    if (use !== 'compare') return yield* tornCheck(k, p, fn, lo, hi, observeOnly);
+    const v = join64(lo, hi);
+    if (k.torn.get(p.addr) === v && !k.kernel.machine.storedWhole(p.addr, v))
+      throw new Violation(
+        'torn-value',
+        `${fn} at ${symbol(k.kernel, p.addr)}, a recheck, read low word ${hex(lo)} and high word ${hex(hi)}: ${hex(v)}, ` +
+          `equal to the torn value the walker went on with, so the recheck passes on a value never stored whole ` +
+          `and the walker keeps what it derived from it (it points at pfn ${hex(Math.floor(v / PAGE_SIZE))})`,
+      );
+    return v;
+  };
+const plain_read = plain_read_of(false);
 
 /** native_set_pte: high word, smp_wmb, low word. */
 const native_set_pte = kfunc('native_set_pte', function* (k: Ctx, p: TablePtr, v: number): Program<void> {
@@ -158,7 +185,10 @@ const pmdp_get_lockless_observe = get_lockless_low_high('pmdp_get_lockless', tru
 
 export const x86_32_pae: Arch = {
   name: 'x86-32-pae',
-  description: '32-bit x86 with PAE: 64-bit entries read and written as two 32-bit words; TLB flush by IPI; no RCU table free',
+  description:
+    '32-bit x86 with PAE (v5.11+ generic ptep_get_lockless; pmdp_get_lockless from v6.2): 64-bit entries read as two ' +
+    '32-bit words (READ_ONCE too), written half-wise or by cmpxchg8b; TLB flush by IPI; no RCU table free. ' +
+    'Page tables above 4 GB (a pmd with a high word) need CONFIG_HIGHPTE',
   kernels: 'v4.19..v6.14', // RCU table free unconditional from v6.15 (a37259732a7d), which also dropped CONFIG_HIGHPTE (0081fdeccbf6)
   cpu: 'i686 with PAE (CONFIG_X86_PAE), bare metal',
   rcuTableFree: false,
@@ -169,10 +199,12 @@ export const x86_32_pae: Arch = {
   clear_entry: (k, p) => (p.level === 1 ? native_pte_clear(k, p) : native_pmd_clear(k, p)),
 };
 
-/** Test variant: the same profile, with oracle 4 on the lockless readers reporting a torn
- * present value as an observation instead of a violation (what does the walker do with it?). */
+/** Test variant: the same profile, with oracle 4 at the reads reporting a torn present value
+ * as an observation instead of a violation, so that the oracle judges what the walker does
+ * with it (a recheck that passes on it, pmd_clear_bad on it). */
 export const x86_32_pae_torn_observed: Arch = {
   ...x86_32_pae,
   name: 'x86-32-pae-torn-observed',
+  plain_read: plain_read_of(true),
   get_lockless: (k, p) => (p.level === 1 ? ptep_get_lockless_observe(k, p) : pmdp_get_lockless_observe(k, p)),
 };

@@ -11,6 +11,9 @@
  * table from that copy, never allocates, and backs off (returns 0) on any none or non-present
  * entry. Memo of the access order: each pte is read twice (ptep_get_lockless, then the
  * ptep_get recheck); the shared pmd is read once per range plus a plain `*pmdp` per pte.
+ * The rechecks `pte_val(pte) != pte_val(ptep_get(ptep))` and `pmd_val(pmd) !=
+ * pmd_val(pmdp_get(pmdp))` are READ_ONCE of the whole entry: two 32-bit loads on x86-32 PAE
+ * (low, then high; see src/kernel/arch/x86_32_pae.ts), one load elsewhere.
  *
  * Not modeled: gup_fast_folio_allowed (reads folio->mapping; anonymous memory only here),
  * gup_must_unshare (not reached: the ptes are writable), devmap/hugepd/pud-leaf paths,
@@ -147,7 +150,7 @@ export const gup_fast_pte_range = kfunc(
           if (folio < 0) break out;
           if (
             (k.kernel.has('gup-pmd-recheck') && pmd !== (yield* deref(k, pmdp, 'compare'))) ||
-            (k.kernel.has('gup-pte-recheck') && pte !== (yield* ptep_get(k, ptep)))
+            (k.kernel.has('gup-pte-recheck') && pte !== (yield* ptep_get(k, ptep, 'compare')))
           ) {
             yield* note('recheck failed: entry changed under us, back off');
             yield* gup_put_folio(k, folio, 1, flags);

@@ -30,7 +30,7 @@
  */
 import { NotModeled, LoopBound, type Program } from '../../machine/effects.js';
 import { P4D, PAGE_SIZE, PGD, PMD, PTE, PUD } from '../../machine/mmu.js';
-import { BUG_ON, type Ctx, kfunc } from '../kernel.js';
+import { BUG_ON, type Ctx, kfunc, note } from '../kernel.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import { pud_devmap as pmd_devmap, split_huge_pud } from './huge_memory.js';
 import type { Vma } from './mm_types.js';
@@ -38,11 +38,14 @@ import {
   type EntryPtr,
   type TablePtr,
   READ_ONCE,
+  actsOn,
+  clear_entry,
   deref,
   nextEntry,
   offset_lockless,
   offset_plain,
   pgd_offset,
+  pmd_bad,
   pmd_leaf,
   pmd_none,
   pmd_present,
@@ -201,10 +204,26 @@ export const walk_pud_range = kfunc('walk_pud_range', function* (k: Ctx, p4dp: E
   return err;
 });
 
-/** `X_none_or_clear_bad(p)`: `X_none(*p)` then `X_bad(*p)` (false here): one or two loads. */
-function* none_or_clear_bad(k: Ctx, p: EntryPtr): Program<boolean> {
-  if ((yield* deref(k, p)) === 0) return true;
-  yield* deref(k, p); // X_bad(*p)
+/** pmd_clear_bad (mm/pgtable-generic.c): pmd_ERROR ("bad pmd"), then pmd_clear. It acts on the
+ * value pmd_bad judged: oracle 4 checks that value was once stored whole. */
+export const pmd_clear_bad = kfunc('pmd_clear_bad', function* (k: Ctx, p: TablePtr, v: number): Program<void> {
+  actsOn(k, p, v, 'pmd_clear_bad');
+  yield* note(`bad pmd ${'0x' + v.toString(16)}: cleared`);
+  yield* clear_entry(k, p);
+});
+
+/**
+ * `X_none_or_clear_bad(p)` (include/linux/pgtable.h): `X_none(*p)`, then `X_bad(*p)`, and if it
+ * is bad X_clear_bad: two plain reads (each two 32-bit loads on x86-32 PAE). X_bad is pmd_bad at
+ * the pmd level; pgd_bad/p4d_bad are false for a present entry here (see the file comment).
+ */
+export function* none_or_clear_bad(k: Ctx, p: EntryPtr): Program<boolean> {
+  if (p.level === PMD ? pmd_none(yield* deref(k, p)) : (yield* deref(k, p)) === 0) return true;
+  const v = yield* deref(k, p); // X_bad(*p)
+  if (p.level === PMD && p.kind === 'table' && pmd_bad(v)) {
+    yield* pmd_clear_bad(k, p, v);
+    return true;
+  }
   return false;
 }
 

@@ -7,8 +7,9 @@
  * On a folded level the kernel's `*_offset_lockless(parentp, val, addr)` points at the
  * caller's stack copy `&val`: reading it is not a shared access, and the model makes none.
  */
-import type { Program } from '../../machine/effects.js';
-import { LEVEL_NAMES, PMD, PTE, _PAGE_PRESENT, _PAGE_PSE, entryPfn, leaf, mkEntry, present, _PAGE_DIRTY } from '../../machine/mmu.js';
+import { type Program, Violation } from '../../machine/effects.js';
+import { symbol } from '../introspect.js';
+import { LEVEL_NAMES, PMD, PTE, _PAGE_ACCESSED, _PAGE_NX, _PAGE_PRESENT, _PAGE_PSE, _PAGE_RW, _PAGE_USER, entryFlags, hi32, lo32, entryPfn, leaf, mkEntry, present, _PAGE_DIRTY } from '../../machine/mmu.js';
 import type { Ctx } from '../kernel.js';
 
 export interface TablePtr {
@@ -26,7 +27,10 @@ export interface LocalPtr {
 export type EntryPtr = TablePtr | LocalPtr;
 
 export const pte_none = (v: number): boolean => v === 0;
-export const pmd_none = (v: number): boolean => v === 0;
+/** pmd_none (x86): native_pmd_val truncated to unsigned long, i.e. the low word on 32-bit ("it
+ * might be out of sync with upper half"). Every whole entry the model stores has a non-zero
+ * low word unless it is 0, so on the 64-bit arches this is v === 0. */
+export const pmd_none = (v: number): boolean => lo32(v) === 0;
 export const pte_present = present;
 export const pmd_present = present;
 export const pmd_leaf = (v: number): boolean => present(v) && leaf(v);
@@ -35,8 +39,11 @@ export const pte_pfn = entryPfn;
 /** pte_dirty: the hardware (or the fault) marked the page written through this entry. */
 export const pte_dirty = (v: number): boolean => (v & _PAGE_DIRTY) !== 0;
 export const pmd_pfn = entryPfn;
-/** pmd_bad: a present non-leaf entry must point at a table (always so in this model). */
-export const pmd_bad = (_v: number): boolean => false;
+/** pmd_bad (x86 pgtable.h): pmd_flags, USER and ACCESSED aside, are not exactly those of a
+ * pte-table pmd (mk_table_entry: PRESENT | RW): a leaf, a non-present entry, or a flag of the
+ * high word (NX) is bad. Callers test pmd_none and pmd_trans_huge first. */
+export const pmd_bad = (v: number): boolean =>
+  v >= _PAGE_NX || (entryFlags(v) & ~(_PAGE_USER | _PAGE_ACCESSED)) !== (_PAGE_PRESENT | _PAGE_RW);
 
 /** Pointer to the entry for `addr` in the table `frame` at `level`. */
 export function tableEntry(k: Ctx, level: number, frame: number, gen: number, addr: number): TablePtr {
@@ -74,26 +81,50 @@ export function remember(k: Ctx, level: number, v: number): void {
   }
 }
 
+/**
+ * Oracle 4 at an act (ghost, no step): the walker is about to act on the entry value `v` it read
+ * at `p` (clear it as bad, ...). `v` must be a value once stored whole there. On the 64-bit
+ * arches every value read was (one load); on x86-32 PAE a value assembled from two halves may
+ * not be, even one that is not present (DESIGN §4: "a walker acts on an entry value that was
+ * never stored whole").
+ */
+export function actsOn(k: Ctx, p: TablePtr, v: number, act: string): void {
+  const m = k.kernel.machine;
+  if (m.storedWhole(p.addr, v)) return;
+  const hex = (x: number) => '0x' + x.toString(16);
+  const stored = [...(m.wholeValues.get(p.addr) ?? [m.mem.read(p.addr, 2)])].map(hex).join(', ');
+  throw new Violation(
+    'torn-value',
+    `${act} acts on ${hex(v)} at ${symbol(k.kernel, p.addr)} (low word ${hex(lo32(v))}, high word ${hex(hi32(v))}), ` +
+      `a value never stored whole there (whole values stored there: ${stored})`,
+  );
+}
+
 function check(p: TablePtr) {
   return { frame: p.frame, gen: p.gen, level: p.level };
 }
 
-/** READ_ONCE(*p) of a whole entry: one 64-bit load (or the stack copy on a folded level). */
-export function* READ_ONCE(k: Ctx, p: EntryPtr): Program<number> {
+/**
+ * READ_ONCE(*p) of a whole entry (or the stack copy on a folded level). READ_ONCE is a volatile
+ * access of the entry's size, and compiletime_assert_rwonce_type (compiler_types.h) admits
+ * 8-byte `long long` on 32-bit: on i386 it compiles to two 32-bit loads with no retry. So it is
+ * the arch's plain read: one 64-bit load on the 64-bit arches, two halves on x86-32 PAE.
+ * `use` as for deref.
+ */
+export function* READ_ONCE(k: Ctx, p: EntryPtr, use?: 'compare'): Program<number> {
   if (p.kind === 'local') return p.value;
-  const v = (yield { op: 'load', addr: p.addr, width: 2, check: check(p), follow: true }) as number;
-  remember(k, p.level, v);
-  return v;
+  return yield* k.arch.plain_read(k, p, use);
 }
 
-/** A plain C dereference `*p` of an entry. On 64-bit arches it compiles to one load, like
- * READ_ONCE; the arch profile decides (x86-32 PAE: two 32-bit loads). */
+/** A plain C dereference `*p` of an entry. The same accesses as READ_ONCE (the model has no
+ * compiler that could re-load or fuse a plain read). `use` is 'compare' when the value is only
+ * compared with an earlier one (a recheck). */
 export function* deref(k: Ctx, p: EntryPtr, use?: 'compare'): Program<number> {
   if (p.kind === 'local') return p.value;
   return yield* k.arch.plain_read(k, p, use);
 }
 
-/** ptep_get / pmdp_get: READ_ONCE. */
+/** ptep_get / pmdp_get (include/linux/pgtable.h): READ_ONCE(*ptep). */
 export const ptep_get = READ_ONCE;
 export const pmdp_get = READ_ONCE;
 
@@ -120,9 +151,11 @@ export function* get_and_clear(k: Ctx, p: TablePtr): Program<number> {
   return (yield { op: 'xchg', addr: p.addr, width: 2, value: 0, check: check(p) }) as number;
 }
 
-/** The architectures' default accessors (64-bit entries read and written whole). */
+/** The architectures' default accessors (64-bit entries read and written whole): one load. */
 export function* load64(k: Ctx, p: TablePtr): Program<number> {
-  return yield* READ_ONCE(k, p);
+  const v = (yield { op: 'load', addr: p.addr, width: 2, check: check(p), follow: true }) as number;
+  remember(k, p.level, v);
+  return v;
 }
 export function* store64(_k: Ctx, p: TablePtr, v: number): Program<void> {
   yield { op: 'store', addr: p.addr, width: 2, value: v, check: check(p) };

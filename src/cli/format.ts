@@ -30,10 +30,12 @@ export function verdictTable(results: CheckResult[], questions: Map<string, stri
   return out.join('\n');
 }
 
+export const preemptionCount = (n: number): string => `${n} preemption${n === 1 ? '' : 's'}`;
+
 /** What the verdict rests on: a counterexample's preemptions, or a proof's conflicting pairs
  * run in both orders (of those seen). */
 export function raceCell(r: CheckResult): string {
-  if (r.trace) return r.trace.preemptions >= 0 ? `${r.trace.preemptions} preemptions` : 'not minimized';
+  if (r.trace) return r.trace.preemptions >= 0 ? preemptionCount(r.trace.preemptions) : 'not minimized';
   if (r.verdict === 'verified' || r.verdict === 'vacuous') return `${r.coverage.bothOrders}/${r.coverage.pairs} pairs`;
   return '-';
 }

@@ -16,7 +16,7 @@ import { CATALOG } from '../scenarios/catalog.js';
 import { InputError } from '../scenarios/file.js';
 import { LAYOUTS, PATHS } from '../scenarios/paths.js';
 import type { Scenario } from '../scenarios/scenario.js';
-import { markdownTable, verdictTable } from './format.js';
+import { markdownTable, preemptionCount, verdictTable } from './format.js';
 import { runJobs, runShard } from './run.js';
 import { mergeShards, parseShard, shardFile } from './shards.js';
 import { bundleFor, registerScenarioFileLoader } from '../ui/bundle.js';
@@ -135,7 +135,7 @@ function summary(r: CheckResult, s: Scenario): string {
   if (r.verdict === 'vacuous')
     lines.push(`  vacuous: no pair of conflicting accesses from different CPUs was run in both orders (${r.coverage.pairs} seen in one order only): no race was explored, so nothing is proven`);
   if (r.trace) {
-    const pre = r.trace.preemptions >= 0 ? `${r.trace.preemptions} preemptions` : 'not minimized';
+    const pre = r.trace.preemptions >= 0 ? preemptionCount(r.trace.preemptions) : 'not minimized';
     lines.push(`  counterexample: ${r.trace.steps.length} steps, ${pre}${r.interrupted ? ' (the best found before the interrupt)' : ''}`);
     if (r.trace.preemptions === 0)
       lines.push('  needs no preemption: the CPUs run one after another (switching only where one blocks) break the oracle; that is a sequential bug or a scenario error rather than a race');
@@ -146,7 +146,7 @@ function summary(r: CheckResult, s: Scenario): string {
 
 function render(cx: Counterexample, format: string, head: string, full?: boolean): string {
   if (format === 'json') return JSON.stringify(cx, null, 2);
-  const header = `${head}\n${cx.preemptions >= 0 ? `${cx.preemptions} preemptions` : 'not minimized (preemptions not counted)'}, ${cx.steps.length} steps`;
+  const header = `${head}\n${cx.preemptions >= 0 ? preemptionCount(cx.preemptions) : 'not minimized (preemptions not counted)'}, ${cx.steps.length} steps`;
   if (format === 'markdown') return `${header.split('\n').map((l) => (l ? `> ${l}` : '')).join('\n')}\n\n${markdownTable(cx, { full })}`;
   return `${header}\n\n${renderTable(cx, { width: format === 'commit' ? 72 : 120, full })}`;
 }

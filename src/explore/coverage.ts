@@ -4,7 +4,9 @@
  * named by its thread's stable key and its index within the thread (`cpu0#12`,
  * `cpu1/7.0#2` for an IPI handler), so the same access is recognised across executions. Two
  * steps conflict when they touch a common word and one of them writes it (the explorer's own
- * dependency). A pair seen in both orders is a race the search decided both ways; a verified
+ * dependency). A pair is named by the word and its two steps (a step index may touch another word
+ * in another execution, and two different conflicts must not pass for one seen both ways). A
+ * pair seen in both orders is a race the search decided both ways; a verified
  * verdict with none is vacuous: no interleaving of conflicting accesses was ever tried.
  */
 import type { Execution } from './runtime.js';
@@ -29,7 +31,7 @@ export function addRacePairs(pairs: RacePairs, exec: Execution): void {
         const b = exec.accesses[list[y]];
         if (a.cpu === b.cpu || list[x] === list[y] || !(a.fp.w.includes(loc) || b.fp.w.includes(loc))) continue;
         const [first, second] = [name(list[x]), name(list[y])];
-        const key = first < second ? `${first} ${second}` : `${second} ${first}`;
+        const key = first < second ? `${loc} ${first} ${second}` : `${loc} ${second} ${first}`;
         pairs.set(key, (pairs.get(key) ?? 0) | (first < second ? 1 : 2));
       }
     }

@@ -2,7 +2,9 @@
  * Brute-force LKMM (or any axiomatic model): herd7's method. Each thread is run on every
  * combination of values its reads may return; every choice of one trace per thread, of a write
  * for each read to read from (same location, same value), and of a coherence order per location
- * is a candidate execution; the model's axioms filter them.
+ * is a candidate execution; the model's axioms filter them. Two prunings drop only candidates
+ * that coherence rejects anyway: a read never reads from a po-later write of its own thread, and
+ * an RMW's write follows the write its read saw immediately in co (see coOrders).
  *
  * The values a location may hold are found by a fixpoint: start from the initial values, run the
  * threads, add every value they write, and repeat. A value that needs a chain of k writes appears
@@ -22,6 +24,9 @@ export interface EnumerateOptions {
   model?: ConsistencyModel;
   /** Most candidate executions to check before giving up (complete: false). */
   budget?: number;
+  /** Keep the two prunings (default); false checks every candidate, for the test that shows the
+   *  prunings drop nothing consistent. */
+  prune?: boolean;
 }
 
 /** One complete run of a thread: its steps and final registers. */
@@ -134,20 +139,53 @@ function* permutations<T>(xs: T[]): Generator<T[]> {
   }
 }
 
-/** Every (rf, co) over one set of events: rf by value, co as permutations after the initial write. */
-function* candidates(events: MemEvent[], rmw: [number, number][], threads: number): Generator<Execution> {
-  const reads = events.filter((e) => e.kind === 'R');
-  const writes = events.filter((e) => e.kind === 'W');
-  const sources = reads.map((r) => writes.filter((w) => w.loc === r.loc && w.value === r.value).map((w) => w.id));
-  if (sources.some((s) => s.length === 0)) return;
-  const locs = [...new Set(writes.map((w) => w.loc as number))];
-  const orders = locs.map((loc) => {
-    const ws = writes.filter((w) => w.loc === loc);
+/**
+ * The coherence orders of one location given rf: the initial write first, and each RMW's write
+ * right after the write its read reads from (the `atomic` axiom with coherence leaves no other
+ * choice, so this prunes nothing consistent). The remaining chains are permuted.
+ */
+function coOrders(ws: MemEvent[], rf: Map<number, number>, rmwReadOf: Map<number, number>, prune: boolean): number[][] {
+  if (!prune) {
     const init = ws.filter((w) => w.tag === 'IW').map((w) => w.id);
     return [...permutations(ws.filter((w) => w.tag !== 'IW').map((w) => w.id))].map((p) => [...init, ...p]);
-  });
+  }
+  const next = new Map<number, number>();
+  for (const w of ws) {
+    const r = rmwReadOf.get(w.id);
+    const src = r === undefined ? undefined : rf.get(r);
+    if (src === undefined) continue;
+    if (next.has(src)) return []; // two RMWs read from one write: not atomic
+    next.set(src, w.id);
+  }
+  const chained = new Set(next.values());
+  const chain = (head: number): number[] => {
+    const out = [head];
+    for (let n = next.get(head); n !== undefined && out.length <= ws.length; n = next.get(n)) out.push(n);
+    return out;
+  };
+  const init = ws.find((w) => w.tag === 'IW') as MemEvent;
+  const rest = ws.filter((w) => w !== init && !chained.has(w.id)).map((w) => chain(w.id));
+  const orders: number[][] = [];
+  for (const p of permutations(rest)) {
+    const order = [...chain(init.id), ...p.flat()];
+    if (order.length === ws.length) orders.push(order); // else an RMW chain reads from itself
+  }
+  return orders;
+}
+
+/** Every (rf, co) over one set of events: rf by location and value, co as coOrders gives it. */
+function* candidates(events: MemEvent[], rmw: [number, number][], threads: number, prune: boolean): Generator<Execution> {
+  const reads = events.filter((e) => e.kind === 'R');
+  const writes = events.filter((e) => e.kind === 'W');
+  const samePoLater = (r: MemEvent, w: MemEvent): boolean => prune && r.thread === w.thread && w.index > r.index;
+  const sources = reads.map((r) => writes.filter((w) => w.loc === r.loc && w.value === r.value && !samePoLater(r, w)).map((w) => w.id));
+  if (sources.some((s) => s.length === 0)) return;
+  const locs = [...new Set(writes.map((w) => w.loc as number))];
+  const byLoc = locs.map((loc) => writes.filter((w) => w.loc === loc));
+  const rmwReadOf = new Map(rmw.map(([r, w]) => [w, r] as const));
   for (const rfChoice of product(sources)) {
     const rf = new Map(reads.map((r, i) => [r.id, rfChoice[i]] as const));
+    const orders = byLoc.map((ws) => coOrders(ws, rf, rmwReadOf, prune));
     for (const coChoice of product(orders)) {
       yield { events, threads, rf, co: new Map(locs.map((l, i) => [l, coChoice[i]] as const)), rmw: new Map(rmw) };
     }
@@ -168,7 +206,7 @@ export function enumerate(program: MmProgram, opts: EnumerateOptions = {}): Engi
   let checked = 0;
   for (const traces of product(allThreadTraces(program))) {
     const { events, rmw } = buildEvents(program, traces);
-    for (const x of candidates(events, rmw, traces.length)) {
+    for (const x of candidates(events, rmw, traces.length, opts.prune ?? true)) {
       if (++checked > budget) { result.complete = false; return result; }
       const failed = model.failedAxiom ? model.failedAxiom(x) : model.consistent(x) ? undefined : 'inconsistent';
       if (failed) { result.rejected[failed] = (result.rejected[failed] ?? 0) + 1; continue; }

@@ -77,6 +77,7 @@ const stmt = fc.oneof(
   // every value it wrote, and writes one more), so the axiomatic side cannot run it
   fc.record({ k: fc.constant('cas'), l: fc.constantFrom(...LOCS), v: fc.integer({ min: 1, max: 2 }) }),
   fc.record({ k: fc.constant('if'), l: fc.constantFrom(...LOCS), v: fc.integer({ min: 1, max: 2 }) }),
+  fc.record({ k: fc.constant('cs'), l: fc.constantFrom(...LOCS), v: fc.integer({ min: 1, max: 2 }) }),
 );
 const programs = fc.array(fc.array(stmt, { minLength: 1, maxLength: 3 }), { minLength: 2, maxLength: 3 });
 
@@ -101,6 +102,9 @@ function litmus(threads: Array<Array<{ k: string; l: string; v: number }>>): str
         case 'cas':
           regs.push(r);
           return `${r} = cmpxchg(${s.l}, ${s.v - 1}, ${s.v});`;
+        case 'cs': // a critical section
+          regs.push(r);
+          return `spin_lock(s); WRITE_ONCE(*${s.l}, ${s.v}); ${r} = READ_ONCE(*${s.l === 'x' ? 'y' : 'x'}); spin_unlock(s);`;
         default: // a control dependency on the last register, or on a fresh read
           if (regs.length === 0) return `if (READ_ONCE(*${s.l})) WRITE_ONCE(*${s.l}, ${s.v});`;
           return `if (${regs[regs.length - 1]} == ${s.v}) WRITE_ONCE(*${s.l === 'x' ? 'y' : 'x'}, ${s.v});`;
@@ -108,7 +112,7 @@ function litmus(threads: Array<Array<{ k: string; l: string; v: number }>>): str
     });
     return [...regs.map((r) => `int ${r};`), ...out].join(' ');
   };
-  return `C Random\n{}\n${threads.map((t, i) => `P${i}(int *x, int *y) { ${body(t)} }`).join('\n')}\nexists (x=0)\n`;
+  return `C Random\n{}\n${threads.map((t, i) => `P${i}(int *x, int *y, spinlock_t *s) { ${body(t)} }`).join('\n')}\nexists (x=0)\n`;
 }
 
 /** The final registers and the final values of x and y (an engine may leave out a location only read). */

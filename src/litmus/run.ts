@@ -56,7 +56,7 @@ export interface LitmusFailure {
 export function runTest(test: LitmusTest, model: ModelName): LitmusResult {
   const t0 = performance.now();
   const { program, layout } = lower(test);
-  const engine = ENGINES[model](program);
+  const engine = runEngine(test.file, model, program);
   if (!engine.complete) throw new InputError(`${test.file}: ${model}: the search budget ran out before every execution was explored`);
   const outcomes = test.filter ? engine.outcomes.filter((o) => holds(test.filter!, o, layout)) : engine.outcomes;
   const locs = shownLocations(test);
@@ -103,6 +103,17 @@ export function runTest(test: LitmusTest, model: ModelName): LitmusResult {
     ...(judged ? { mismatch: judged } : {}),
     herd: herdText(report),
   };
+}
+
+/** Run the engine; a limit it reaches (too many traces, value domains that do not settle, too
+ * many words) is a test outside what it handles, reported for the file like bad input. */
+function runEngine(file: string, model: ModelName, program: MmProgram): EngineResult {
+  try {
+    return ENGINES[model](program);
+  } catch (err) {
+    if (err instanceof InputError || !(err instanceof Error) || err.constructor !== Error) throw err;
+    throw new InputError(`${file}: ${model}: ${err.message}`);
+  }
 }
 
 /**

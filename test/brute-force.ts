@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { Execution, MemEvent } from '../src/memory-model/execution.js';
 import { exploreGraphs, type GraphExploreResult } from '../src/memory-model/graph-explore.js';
 import type { ConsistencyModel } from '../src/memory-model/model.js';
-import { opEffect, reads } from '../src/memory-model/op-events.js';
+import { allThreadTraces, buildEvents } from '../src/memory-model/enumerate.js';
 import { type FenceTag, type MmOp, type MmProgram, NO_DEPS, type OpDeps, type Registers, type RmwTag, type ThreadProgram } from '../src/memory-model/ops.js';
 
 // ---------------------------------------------------------------- relations and test models
@@ -69,13 +69,13 @@ const sameLoc = (x: Execution) => ([a, b]: [number, number]) => x.events[a].loc 
 export const sc: ConsistencyModel = {
   name: 'sc',
   consistent: (x) => atomic(x) && acyclic(x.events.length, [...po(x), ...rfEdges(x), ...coEdges(x), ...frEdges(x)]),
-  violation: (x) => (atomic(x) ? 'sc' : 'atomic'),
+  failedAxiom: (x) => (atomic(x) ? 'sc' : 'atomic'),
 };
 
 export const coherence: ConsistencyModel = {
   name: 'coherence',
   consistent: (x) => atomic(x) && acyclic(x.events.length, [...po(x).filter(sameLoc(x)), ...rfEdges(x), ...coEdges(x), ...frEdges(x)]),
-  violation: (x) => (atomic(x) ? 'coherence' : 'atomic'),
+  failedAxiom: (x) => (atomic(x) ? 'coherence' : 'atomic'),
 };
 
 export function porfAcyclic(x: Execution): boolean {
@@ -138,29 +138,6 @@ export function program(threads: Ins[][], init: [number, number][] = []): MmProg
 
 // ---------------------------------------------------------------- brute force
 
-interface Step { op: MmOp; seen: number }
-
-/** Every complete trace of a thread whose reads see values in 0..3 (a lock only sees 0). */
-function traces(t: ThreadProgram): { steps: Step[]; regs: Registers }[] {
-  const out: { steps: Step[]; regs: Registers }[] = [];
-  const go = (seen: number[]) => {
-    const gen = t();
-    let res = gen.next(0);
-    const steps: Step[] = [];
-    for (const v of seen) {
-      const op = res.value as MmOp;
-      steps.push({ op, seen: v });
-      res = gen.next(opEffect(op, v).result);
-    }
-    if (res.done) return out.push({ steps, regs: res.value });
-    const op = res.value;
-    if (!reads(op)) return go([...seen, 0]);
-    for (let v = 0; v < 4; v++) if (!opEffect(op, v).blocked) go([...seen, v]);
-  };
-  go([]);
-  return out;
-}
-
 function* product<T>(choices: T[][]): Generator<T[]> {
   if (choices.length === 0) { yield []; return; }
   const [first, ...rest] = choices;
@@ -185,13 +162,14 @@ export interface Found { key: string; outcome: string }
  */
 export function bruteForce(p: MmProgram, model: ConsistencyModel, cyclic = false): Found[] {
   const found: Found[] = [];
-  for (const combo of product(p.threads.map(traces))) {
-    const base = skeleton(combo.map((c) => c.steps), p.init);
-    const perLoc = [...base.co.keys()].map((loc) => locChoices(base, loc));
-    for (const choices of product(perLoc)) {
+  for (const traces of product(allThreadTraces(p))) {
+    const { events, rmw } = buildEvents(p, traces);
+    const locs = [...new Set(events.filter((e) => e.kind !== 'F' && e.loc !== undefined).map((e) => e.loc!))];
+    const base: Execution = { events, threads: traces.length, rf: new Map(), co: new Map(), rmw: new Map(rmw) };
+    for (const choices of product(locs.map((loc) => locChoices(base, loc)))) {
       const x: Execution = { ...base, rf: new Map(choices.flatMap((c) => [...c.rf])), co: new Map(choices.flatMap((c) => [...c.co])) };
       if ((!cyclic && !porfAcyclic(x)) || !model.consistent(x)) continue;
-      found.push({ key: graphKey(x), outcome: outcomeKey(combo.map((c) => c.regs), x) });
+      found.push({ key: graphKey(x), outcome: outcomeKey(traces.map((t) => t.registers), x) });
     }
   }
   return found;
@@ -202,48 +180,20 @@ function locChoices(base: Execution, loc: number): Pick<Execution, 'rf' | 'co'>[
   const at = base.events.filter((e) => e.loc === loc && e.kind !== 'F');
   const reads = at.filter((e) => e.kind === 'R');
   const byThread = new Map<number, number[]>();
-  for (const w of at) if (w.kind === 'W' && w.thread >= 0) byThread.set(w.thread, [...(byThread.get(w.thread) ?? []), w.id]);
+  for (const w of at) if (w.kind === 'W' && w.tag !== 'IW') byThread.set(w.thread, [...(byThread.get(w.thread) ?? []), w.id]);
   const orders = interleavings([...byThread.values()]);
   const rfChoices = reads.map((r) => at.filter((w) => w.kind === 'W' && w.value === r.value && !(w.thread === r.thread && w.op === r.op)).map((w) => w.id));
+  const init = at.find((e) => e.tag === 'IW')!.id;
   const rmw = new Map([...base.rmw].filter(([r]) => base.events[r].loc === loc));
   const poLoc = po(base).filter(([a, b]) => base.events[a].loc === loc && base.events[b].loc === loc && base.events[a].kind !== 'F' && base.events[b].kind !== 'F');
   const out: Pick<Execution, 'rf' | 'co'>[] = [];
   for (const rfs of product(rfChoices)) {
     for (const order of orders) {
-      const x: Execution = { ...base, rmw, rf: new Map(reads.map((r, i) => [r.id, rfs[i]])), co: new Map([[loc, [base.co.get(loc)![0], ...order]]]) };
+      const x: Execution = { ...base, rmw, rf: new Map(reads.map((r, i) => [r.id, rfs[i]])), co: new Map([[loc, [init, ...order]]]) };
       if (atomic(x) && acyclic(base.events.length, [...poLoc, ...rfEdges(x), ...coEdges(x), ...frEdges(x)])) out.push({ rf: x.rf, co: x.co });
     }
   }
   return out;
-}
-
-/** The events of the chosen traces (initial writes first), with rmw and the initial writes in co. */
-function skeleton(threads: Step[][], init: ReadonlyMap<number, number>): Execution {
-  const locs = new Set<number>(init.keys());
-  for (const steps of threads) for (const s of steps) if (s.op.op !== 'fence' && s.op.op !== 'sync-srcu' && !opEffect(s.op, s.seen).blocked) locs.add(s.op.loc);
-  const sorted = [...locs].sort((a, b) => a - b);
-  const events: MemEvent[] = sorted.map((loc, id) => ({ id, thread: -1, index: -1, kind: 'W', tag: 'IW', loc, value: init.get(loc) ?? 0, op: -1, addr: [], data: [], ctrl: [] }));
-  const rmw = new Map<number, number>();
-  threads.forEach((steps, t) => {
-    const readOf = new Map<number, number>();
-    const dep = (ks: readonly number[]) => ks.map((k) => readOf.get(k)!);
-    let index = 0;
-    steps.forEach((s, k) => {
-      const eff = opEffect(s.op, s.seen);
-      let readId: number | undefined;
-      for (const ev of eff.events) {
-        const id = events.length;
-        const loc = ev.kind === 'F' ? (s.op.op === 'sync-srcu' ? s.op.loc : undefined) : (s.op as { loc: number }).loc;
-        const value = ev.kind === 'F' ? undefined : ev.part === 'read' ? s.seen : eff.write;
-        const d = s.op.deps;
-        events.push({ id, thread: t, index: index++, kind: ev.kind, tag: ev.tag, loc, value, op: k, addr: dep(d.addr), data: ev.kind === 'W' || s.op.op === 'load' ? dep(d.data) : [], ctrl: dep(d.ctrl) });
-        if (ev.part === 'read') readId = id;
-        else if (ev.kind === 'W' && readId !== undefined) rmw.set(readId, id);
-      }
-      if (readId !== undefined) readOf.set(k, readId);
-    });
-  });
-  return { events, threads: threads.length, rf: new Map(), co: new Map(sorted.map((loc, i) => [loc, [i]])), rmw };
 }
 
 export function graphKey(x: Execution): string {

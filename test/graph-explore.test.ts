@@ -154,8 +154,8 @@ test('the budget stops the exploration and says so', () => {
   const p = program(Array.from({ length: 4 }, (_, i) => [{ k: 'st', x: i, v: 1 }, { k: 'ld', x: (i + 1) % 4, r: 'r' }]));
   const r = exploreGraphs(p, sc, { budget: 5 });
   assert.equal(r.executions, 5);
-  assert.ok(r.budgetReached);
-  assert.ok(!exploreGraphs(p, sc).budgetReached);
+  assert.equal(r.complete, false);
+  assert.equal(exploreGraphs(p, sc).complete, true);
 });
 
 // ---------------------------------------------------------------- random programs

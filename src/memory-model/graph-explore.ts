@@ -31,9 +31,9 @@
  * RMW's write finds another RMW reading the same write, the graph is only revisited, from reads
  * no later than that RMW, so that the revisit removes the conflict).
  */
+import { opLoc, stepEvents } from './events.js';
 import type { Execution, MemEvent } from './execution.js';
 import type { ConsistencyModel } from './model.js';
-import { opEffect, reads } from './op-events.js';
 import type { EngineResult, MmOp, MmProgram, Outcome, Registers } from './ops.js';
 
 export interface GraphExploreOptions {
@@ -48,8 +48,6 @@ export interface GraphExploreResult extends EngineResult {
   deadlocks: number;
   /** Graphs built (each checked once against the model). */
   graphs: number;
-  /** The budget ran out: the exploration is not exhaustive. */
-  budgetReached: boolean;
 }
 
 /** One memory access or barrier. Immutable: shared by a graph and the graphs its revisits make. */
@@ -110,7 +108,7 @@ class Explorer {
   private executions = 0;
   private deadlocks = 0;
   private graphs = 0;
-  private budgetReached = false;
+  private complete = true;
 
   constructor(private readonly program: MmProgram, private readonly model: ConsistencyModel, private readonly opts: GraphExploreOptions) {
     this.cursors = program.threads.map(() => undefined);
@@ -120,20 +118,20 @@ class Explorer {
     this.visit({ threads: this.program.threads.map(() => []), co: new Map() });
     return {
       outcomes: this.outcomes, executions: this.executions, rejected: this.rejected,
-      deadlocks: this.deadlocks, graphs: this.graphs, budgetReached: this.budgetReached,
+      deadlocks: this.deadlocks, graphs: this.graphs, complete: this.complete,
     };
   }
 
   private visit(g: Graph): void {
-    if (this.budgetReached) return;
+    if (!this.complete) return;
     this.graphs++;
     const x = toExecution(g, this.program.init);
     if (!this.model.consistent(x)) {
-      this.reject(this.model.violation?.(x) ?? this.model.name);
+      this.reject(this.model.failedAxiom?.(x) ?? this.model.name);
       return;
     }
     const next = this.next(g);
-    if (Array.isArray(next)) return this.complete(g, x, next);
+    if (Array.isArray(next)) return this.finish(g, x, next);
     if (next.kind === 'R') return this.visitRead(g, next);
     if (next.kind === 'W') return this.visitWrite(g, next);
     const f = this.node(g, next, undefined);
@@ -148,7 +146,7 @@ class Explorer {
     const latest = co[co.length - 1];
     for (let i = co.length - 1; i >= 0; i--) {
       const w = co[i];
-      if (opEffect(next.mop, w.value).blocked && w !== latest) continue;
+      if (waits(next.mop, w.value) && w !== latest) continue;
       g.threads[next.thread].push(this.node(g, next, w));
       this.visit(g);
       g.threads[next.thread].pop();
@@ -237,7 +235,7 @@ class Explorer {
     for (let t = 0; t < g.threads.length; t++) {
       const nodes = g.threads[t];
       const last = nodes[nodes.length - 1];
-      if (last?.kind === 'R' && opEffect(last.mop!, last.value).blocked) {
+      if (last?.kind === 'R' && waits(last.mop!, last.value)) {
         waiting.push(last);
         continue;
       }
@@ -245,9 +243,9 @@ class Explorer {
       if (res.done) continue;
       const mop = res.value;
       const op = nodes.length === 0 ? 0 : nodes[nodes.length - 1].op + 1;
-      const kind = reads(mop) ? 'R' : mop.op === 'fence' || mop.op === 'sync-srcu' ? 'F' : 'W';
-      const loc = mop.op === 'fence' ? -1 : mop.loc;
-      const value = kind === 'W' ? opEffect(mop, 0).write! : 0;
+      const kind = readsFirst(mop) ? 'R' : mop.op === 'fence' || mop.op === 'sync-srcu' ? 'F' : 'W';
+      const loc = opLoc(mop) ?? -1;
+      const value = kind === 'W' ? written(mop, 0)! : 0;
       return { thread: t, kind, op, mop, loc, value, rmwRead: undefined };
     }
     return waiting;
@@ -271,21 +269,18 @@ class Explorer {
     return c.res;
   }
 
-  private complete(g: Graph, x: Execution, waiting: Node[]): void {
+  private finish(g: Graph, x: Execution, waiting: Node[]): void {
     if (waiting.length > 0) {
       const held = waiting.every((r) => { const co = this.coOf(g, r.loc); return r.rf === co[co.length - 1]; });
       this.reject(held ? 'deadlock' : 'stale-wait');
       if (held) this.deadlocks++;
-    } else if (this.model.complete && !this.model.complete(x)) {
-      this.reject(this.model.name);
-      return;
     } else {
       this.executions++;
       const outcome = this.outcome(g, x);
       this.outcomes.push(outcome);
       this.opts.onExecution?.(x, outcome);
     }
-    if (this.executions + this.deadlocks >= (this.opts.budget ?? Infinity)) this.budgetReached = true;
+    if (this.executions + this.deadlocks >= (this.opts.budget ?? Infinity)) this.complete = false;
   }
 
   private outcome(g: Graph, x: Execution): Outcome {
@@ -330,10 +325,39 @@ class Explorer {
   }
 }
 
+/** Ops that begin with a read: the explorer picks the write it reads from. */
+function readsFirst(op: MmOp): boolean {
+  switch (op.op) {
+    case 'load': case 'rmw': case 'lock': case 'trylock': case 'islocked': case 'srcu-lock': return true;
+    default: return false;
+  }
+}
+
+/** A spin_lock whose read saw the lock held: its thread waits. */
+function waits(op: MmOp, seen: number): boolean {
+  return op.op === 'lock' && seen !== 0;
+}
+
+/** What the thread is sent back when the op's read saw `seen` (trylock and islocked say 1/0). */
+function result(op: MmOp, seen: number): number {
+  switch (op.op) {
+    case 'trylock': return seen === 0 ? 1 : 0;
+    case 'islocked': return seen === 0 ? 0 : 1;
+    case 'lock': return 0;
+    default: return seen;
+  }
+}
+
+/** The value the op writes once its read (if any) saw `seen`; undefined when it writes nothing. */
+function written(op: MmOp, seen: number): number | undefined {
+  if (waits(op, seen)) return undefined;
+  return stepEvents({ op, result: result(op, seen) }, 0).find((e) => e.kind === 'W')?.value;
+}
+
 /** Per op of the thread (in yield order), the value the thread received for it. */
 function results(nodes: readonly Node[]): number[] {
   const out: number[] = [];
-  for (const n of nodes) if (n.op === out.length) out.push(n.kind === 'R' ? opEffect(n.mop!, n.value).result : 0);
+  for (const n of nodes) if (n.op === out.length) out.push(n.kind === 'R' ? result(n.mop!, n.value) : 0);
   return out;
 }
 
@@ -341,7 +365,7 @@ function results(nodes: readonly Node[]): number[] {
 function pendingWrite(nodes: readonly Node[]): Omit<Next, 'thread'> | undefined {
   const last = nodes[nodes.length - 1];
   if (last?.kind !== 'R') return undefined;
-  const write = opEffect(last.mop!, last.value).write;
+  const write = written(last.mop!, last.value);
   if (write === undefined) return undefined;
   return { kind: 'W', op: last.op, mop: last.mop!, loc: last.loc, value: write, rmwRead: last };
 }
@@ -352,7 +376,7 @@ function rmwConflict(g: Graph, a: Node): Node | undefined {
   if (!ra) return undefined;
   for (const nodes of g.threads) {
     for (const n of nodes) {
-      if (n !== ra && n.kind === 'R' && n.rf === ra.rf && opEffect(n.mop!, n.value).write !== undefined) return n;
+      if (n !== ra && n.kind === 'R' && n.rf === ra.rf && written(n.mop!, n.value) !== undefined) return n;
     }
   }
   return undefined;
@@ -403,57 +427,48 @@ function revisit(g: Graph, r: Node, a: Node, view: Int32Array): Graph {
   return { threads, co };
 }
 
-/** The execution the model sees: initial writes first (by location), then each thread's events
- *  as op-events.ts expands its ops; a waiting lock read is left out. */
+/**
+ * The execution the model sees, built as enumerate.ts's buildEvents builds one (events.ts turns
+ * each op into events; initial writes first, by location; deps on ops that read nothing are
+ * dropped), from the ops in the graph: a waiting lock read is left out, and an RMW whose write is
+ * not in the graph yet stops after its read.
+ */
 function toExecution(g: Graph, init: ReadonlyMap<number, number>): Execution {
   const locs = new Set<number>(init.keys());
-  for (const nodes of g.threads) for (const n of nodes) if (n.kind !== 'F') locs.add(n.loc);
+  for (const nodes of g.threads) for (const n of nodes) if (n.loc >= 0 && !waits(n.mop!, n.value)) locs.add(n.loc);
   const sorted = [...locs].sort((p, q) => p - q);
   const events: MemEvent[] = [];
-  const ids = new Map<Node, number>();
   const initId = new Map<number, number>();
   for (const loc of sorted) {
     initId.set(loc, events.length);
     events.push({ id: events.length, thread: -1, index: -1, kind: 'W', tag: 'IW', loc, value: init.get(loc) ?? 0, op: -1, addr: [], data: [], ctrl: [] });
   }
+  const ids = new Map<Node, number>();
   const rmw = new Map<number, number>();
-  for (let t = 0; t < g.threads.length; t++) {
-    const nodes = g.threads[t];
-    const readOf = new Map<number, number>();
-    const dep = (ops: readonly number[]) => ops.map((k) => {
-      const id = readOf.get(k);
-      if (id === undefined) throw new Error(`thread ${t}: a dependency on op ${k}, which reads nothing`);
-      return id;
-    });
+  g.threads.forEach((nodes, thread) => {
+    const readOfOp = new Map<number, number>();
+    const deps = (ops: readonly number[]) => ops.map((k) => readOfOp.get(k)).filter((id): id is number => id !== undefined);
     let index = 0;
     for (let i = 0; i < nodes.length;) {
       const first = nodes[i];
-      const group = [first];
-      while (i + group.length < nodes.length && nodes[i + group.length].op === first.op) group.push(nodes[i + group.length]);
-      i += group.length;
+      let end = i + 1;
+      while (end < nodes.length && nodes[end].op === first.op) end++;
+      const parts = nodes.slice(i, end);
+      i = end;
       const mop = first.mop!;
-      const eff = opEffect(mop, first.value);
-      if (eff.blocked) continue;
-      const d = mop.deps;
-      let readId: number | undefined;
-      for (const ev of eff.events) {
-        const n = ev.part === 'fence' ? first : group.find((m) => m.kind === ev.kind);
+      if (first.kind === 'R' && waits(mop, first.value)) continue;
+      const drafts = stepEvents({ op: mop, result: first.kind === 'R' ? result(mop, first.value) : 0 }, first.op);
+      for (const { rmwWithPrevious, ...d } of drafts) {
+        const n = d.kind === 'F' ? first : parts.find((m) => m.kind === d.kind);
         if (!n) break;
         const id = events.length;
-        const isRead = ev.part === 'read';
-        events.push({
-          id, thread: t, index: index++, kind: ev.kind, tag: ev.tag,
-          loc: ev.kind === 'F' ? (mop.op === 'sync-srcu' ? mop.loc : undefined) : n.loc,
-          value: ev.kind === 'F' ? undefined : n.value, op: first.op,
-          addr: dep(d.addr), data: ev.kind === 'W' || mop.op === 'load' ? dep(d.data) : [], ctrl: dep(d.ctrl),
-        });
-        if (ev.part !== 'fence') ids.set(n, id);
-        if (isRead) readId = id;
-        else if (ev.kind === 'W' && readId !== undefined) rmw.set(readId, id);
+        events.push({ ...d, value: d.kind === 'F' ? d.value : n.value, id, thread, index: index++, addr: deps(mop.deps.addr), data: deps(mop.deps.data), ctrl: deps(mop.deps.ctrl) });
+        if (d.kind !== 'F') ids.set(n, id);
+        if (rmwWithPrevious) rmw.set(id - 1, id);
+        if (d.kind === 'R' && !readOfOp.has(first.op)) readOfOp.set(first.op, id);
       }
-      if (readId !== undefined) readOf.set(first.op, readId);
     }
-  }
+  });
   const rf = new Map<number, number>();
   for (const [n, id] of ids) if (n.kind === 'R') rf.set(id, n.rf!.thread < 0 ? initId.get(n.loc)! : ids.get(n.rf!)!);
   const co = new Map<number, number[]>();

@@ -8,7 +8,7 @@ import type { Execution, MemEvent } from '../src/memory-model/execution.js';
 import { exploreGraphs, type GraphExploreResult } from '../src/memory-model/graph-explore.js';
 import type { ConsistencyModel } from '../src/memory-model/model.js';
 import { allThreadTraces, buildEvents } from '../src/memory-model/enumerate.js';
-import { type FenceTag, type MmOp, type MmProgram, NO_DEPS, type OpDeps, type Registers, type RmwTag, type ThreadProgram } from '../src/memory-model/ops.js';
+import { type FenceTag, type LoadTag, type MmOp, type StoreTag, type MmProgram, NO_DEPS, type OpDeps, type Registers, type RmwTag, type ThreadProgram } from '../src/memory-model/ops.js';
 
 // ---------------------------------------------------------------- relations and test models
 
@@ -85,8 +85,10 @@ export function porfAcyclic(x: Execution): boolean {
 // ---------------------------------------------------------------- a tiny thread language
 
 export type Ins =
-  | { k: 'ld'; x: number; r: string }
-  | { k: 'st'; x: number; v: number }
+  | { k: 'ld'; x: number; r: string; tag?: LoadTag }
+  | { k: 'st'; x: number; v: number; tag?: StoreTag }
+  /** Store register r's value (a data dependency). */
+  | { k: 'stv'; x: number; r: string }
   /** xchg: writes v, returns the old value. */
   | { k: 'xchg'; x: number; v: number; r: string; tag: RmwTag }
   /** fetch-add of 1, modulo 4 (values stay in 0..3). */
@@ -110,8 +112,14 @@ function thread(code: Ins[]): ThreadProgram {
       const set = (r: string, v: number) => { regs[r] = v; opOf.set(r, n - 1); };
       for (const i of body) {
         switch (i.k) {
-          case 'ld': n++; set(i.r, yield { op: 'load', loc: i.x, tag: 'once', deps }); break;
-          case 'st': n++; yield { op: 'store', loc: i.x, value: i.v, tag: 'once', deps }; break;
+          case 'ld': n++; set(i.r, yield { op: 'load', loc: i.x, tag: i.tag ?? 'once', deps }); break;
+          case 'st': n++; yield { op: 'store', loc: i.x, value: i.v, tag: i.tag ?? 'once', deps }; break;
+          case 'stv': {
+            const dep = opOf.get(i.r);
+            n++;
+            yield { op: 'store', loc: i.x, value: regs[i.r] ?? 0, tag: 'once', deps: { ...deps, data: dep === undefined ? [] : [dep] } };
+            break;
+          }
           case 'xchg': n++; set(i.r, yield { op: 'rmw', loc: i.x, tag: i.tag, update: () => i.v, deps }); break;
           case 'add': n++; set(i.r, yield { op: 'rmw', loc: i.x, tag: i.tag, update: (o) => (o + 1) % 4, deps }); break;
           case 'cas': n++; set(i.r, yield { op: 'rmw', loc: i.x, tag: 'mb', update: (o) => (o === i.e ? i.n : undefined), deps }); break;

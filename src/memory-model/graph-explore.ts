@@ -1,6 +1,7 @@
 /**
- * Execution-graph exploration: every consistent execution graph of a program, each once, in
- * memory linear in the graph (no set of visited graphs). This is TruSt (Kokologiannakis,
+ * Execution-graph exploration: every consistent execution graph of a program, each once, with no
+ * set of visited graphs (the search keeps its current path: the graph, plus one copy per backward
+ * revisit on the path). This is TruSt (Kokologiannakis,
  * Marmanis, Gladstein, Vafeiadis, "Truly Stateless, Optimal Dynamic Partial Order Reduction",
  * POPL 2022) over GenMC's graphs (Kokologiannakis et al., PLDI 2019).
  *

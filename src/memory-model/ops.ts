@@ -83,4 +83,6 @@ export interface EngineResult {
   executions: number;
   /** Candidates rejected by an axiom, by axiom name (for statistics and tests). */
   rejected: Record<string, number>;
+  /** False when a budget stopped the search: the outcomes are then a subset. */
+  complete: boolean;
 }

@@ -17,6 +17,7 @@ import { InputError } from '../scenarios/file.js';
 import { LAYOUTS, PATHS } from '../scenarios/paths.js';
 import type { Scenario } from '../scenarios/scenario.js';
 import { markdownTable, preemptionCount, verdictTable } from './format.js';
+import { litmusCommand } from './litmus.js';
 import { runJobs, runShard } from './run.js';
 import { mergeShards, parseShard, shardFile } from './shards.js';
 import { bundleFor, registerScenarioFileLoader } from '../ui/bundle.js';
@@ -306,6 +307,16 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
     }
     state.code = exitCode(r);
   }
+
+  program
+    .command('litmus')
+    .description('run C litmus tests (the herd7 format of tools/memory-model) and print herd7\'s report for each')
+    .argument('<paths...>', 'litmus files, or directories (every *.litmus below them, sorted)')
+    .addOption(new Option('--model <model>', 'lkmm: every execution LKMM allows (herd7\'s method); sc: every interleaving, through the explorer').choices(['lkmm', 'sc']).default('lkmm'))
+    .option('--json', 'machine-readable output: an array, one object per file')
+    .action((paths: string[], o: { model: 'lkmm' | 'sc'; json?: boolean }) => {
+      state.code = litmusCommand(paths, o, say, (text) => void io.stderr.write(text + '\n'));
+    });
 
   program
     .command('merge')

@@ -80,7 +80,11 @@ function writtenValues(traces: ThreadTrace[][]): Map<number, Set<number>> {
   return out;
 }
 
-/** The per-thread traces over the fixpoint of the value domains. */
+/** The per-thread traces over the fixpoint of the value domains. A value that needs a chain of
+ *  k writes (each computed from a value the previous one wrote) is in the domain after k rounds,
+ *  and an execution has at most `writes` writes, so the search stops there even when the domains
+ *  would grow forever (atomic_inc on a value nothing bounds: values past `writes` increments are
+ *  read by no execution). */
 export function allThreadTraces(program: MmProgram): ThreadTrace[][] {
   const domain = new Map<number, Set<number>>();
   const initOf = (loc: number): number => program.init.get(loc) ?? 0;
@@ -89,15 +93,21 @@ export function allThreadTraces(program: MmProgram): ThreadTrace[][] {
     if (!d) domain.set(loc, (d = new Set([initOf(loc)])));
     return d;
   };
-  for (let round = 0; round < MAX_ROUNDS; round++) {
+  for (let round = 0; ; round++) {
     const traces = program.threads.map((t) => threadTraces(t, dom));
+    const writes = traces.reduce((sum, ts) => sum + Math.max(0, ...ts.map(writeCount)), 0);
+    if (round > writes) return traces;
+    if (round >= MAX_ROUNDS) throw new Error(`more than ${MAX_ROUNDS} writes in one execution: too large to enumerate`);
     let grew = false;
     for (const [loc, values] of writtenValues(traces)) for (const v of values) {
       if (!dom(loc).has(v)) { dom(loc).add(v); grew = true; }
     }
     if (!grew) return traces;
   }
-  throw new Error(`the value domains did not settle within ${MAX_ROUNDS} rounds`);
+}
+
+function writeCount(t: ThreadTrace): number {
+  return t.steps.reduce((n, s, i) => n + stepEvents(s, i).filter((e) => e.kind === 'W').length, 0);
 }
 
 /** Events of one choice of traces: initial writes first, then each thread in program order. */

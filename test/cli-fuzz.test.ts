@@ -166,7 +166,7 @@ const REGRESSIONS: Array<[string[], number, RegExp]> = [
   // commander's '(Did you mean --arches?)' was a second line on stderr
   [['list', '--arch'], 3, /^mmrace: unknown option '--arch' \(did you mean --arches\?\)\n$/],
   // a missing or unknown command printed the whole usage on stderr (now on stdout, and one line on stderr)
-  [['help', 'collapse/x86-64-pmd-recheck'], 3, /^mmrace: expected a command: list, check, merge, explain, replay, ui \(the usage is above\)\n$/],
+  [['help', 'collapse/x86-64-pmd-recheck'], 3, /^mmrace: expected a command: list, check, merge, explain, replay, ui, litmus \(the usage is above\)\n$/],
   [[], 3, /^mmrace: expected a command/],
   // a blank target gave 'mmrace:  : cannot read the trace file (ENOENT)'
   [['replay', ' '], 3, /^mmrace: command-argument value ' ' is invalid for argument 'trace'\. expected a catalog id or a file name, not an empty argument\n$/],

@@ -309,16 +309,6 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
   }
 
   program
-    .command('litmus')
-    .description('run C litmus tests (the herd7 format of tools/memory-model) and print herd7\'s report for each')
-    .argument('<paths...>', 'litmus files, or directories (every *.litmus below them, sorted)')
-    .addOption(new Option('--model <model>', 'lkmm: every execution LKMM allows (herd7\'s method); sc: every interleaving, through the explorer').choices(['lkmm', 'sc']).default('lkmm'))
-    .option('--json', 'machine-readable output: an array, one object per file')
-    .action((paths: string[], o: { model: 'lkmm' | 'sc'; json?: boolean }) => {
-      state.code = litmusCommand(paths, o, say, (text) => void io.stderr.write(text + '\n'));
-    });
-
-  program
     .command('merge')
     .description('combine the JSON of every shard of one search (check --shard i/N) into its verdict, as one run would give it')
     .argument('<shards...>', 'the shard files, one per shard (any order)')
@@ -441,6 +431,17 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
         },
       );
     });
+
+  program
+    .command('litmus')
+    .description('run C litmus tests (the herd7 format of tools/memory-model) and print herd7\'s report for each')
+    .argument('<paths...>', 'litmus files, or directories (every *.litmus below them, sorted)')
+    .addOption(new Option('--model <model>', 'lkmm: every execution LKMM allows (herd7\'s method); sc: every interleaving, through the explorer').choices(['lkmm', 'sc']).default('lkmm'))
+    .option('--json', 'machine-readable output: an array, one object per file')
+    .action((paths: string[], o: { model: 'lkmm' | 'sc'; json?: boolean }) => {
+      state.code = litmusCommand(paths, o, say, (text) => void io.stderr.write(text + '\n'));
+    });
+
   return program;
 }
 

@@ -9,7 +9,9 @@
  * (the CLI's worker pool, speedup as a ratio). Figures are machine-dependent: compare ratios
  * within one run. --reduction picks the explorer (default optimal, the one `check` uses); traces
  * are named by src/explore/canonical.ts. The search is split into work items as `check` does
- * (--unsplit: one search from the root, the reduction alone).
+ * (--unsplit: one search from the root, the reduction alone). Last, the litmus section
+ * (bench/litmus.ts): each test of the shapes suite under LKMM, its time and the total
+ * (--only litmus runs that section alone).
  */
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -20,6 +22,7 @@ import { explore as exploreWhole } from '../src/explore/dpor.js';
 import { exploreSplit } from '../src/explore/partition.js';
 import { CATALOG } from '../src/scenarios/catalog.js';
 import type { Scenario, ScenarioConfig } from '../src/scenarios/scenario.js';
+import { benchLitmus, litmusTable } from './litmus.js';
 
 const quick = process.argv.includes('--quick');
 const json = process.argv.includes('--json');
@@ -30,6 +33,9 @@ const reduction: 'dpor' | 'optimal' = reductionArg;
 /** --unsplit: the reduction alone, one search from the root (check splits it into work items,
  * whose fully expanded top adds sleep-set-blocked prefixes) */
 const unsplit = process.argv.includes('--unsplit');
+/** --only litmus: the litmus section alone */
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+if (only !== undefined && only !== 'litmus') throw new Error(`--only: litmus, not ${only}`);
 const explore = unsplit ? exploreWhole : exploreSplit;
 /** Counting traces replays every execution; above this many it is skipped. */
 const TRACE_COUNT_LIMIT = quick ? 300 : 6000;
@@ -156,6 +162,11 @@ function memoryTable(points: MemoryPoint[]): string {
 }
 
 async function main(): Promise<void> {
+  if (only === 'litmus') {
+    const litmus = benchLitmus(RUNS);
+    console.log(json ? JSON.stringify({ quick, runs: RUNS, node: process.version, cores: availableParallelism(), litmus }, null, 2) : litmusTable(litmus));
+    return;
+  }
   // --quick caps each row at a second (marked * when the cap stopped it)
   const catalog = CATALOG.map((s) => measure(s.id, s, s.config, quick ? 1_000 : undefined));
   const base = CATALOG.find((s) => s.id === 'collapse/arm64-pmd-recheck')!;
@@ -174,7 +185,8 @@ async function main(): Promise<void> {
   const slow = quick ? ['split/pte-mapped-arm64'] : catalog.filter((r) => r.msMedian >= 1000).map((r) => r.id);
   const jobs: JobsRow[] = [];
   for (const id of slow) jobs.push(await jobsSpeedup(id));
-  const out = { quick, runs: RUNS, reduction, unsplit, node: process.version, cores: availableParallelism(), catalog, sweeps: { entriesPerTable: entries, cpus }, memory: { id: LARGEST, points: mem }, jobs };
+  const litmus = benchLitmus(RUNS);
+  const out = { quick, runs: RUNS, reduction, unsplit, node: process.version, cores: availableParallelism(), catalog, sweeps: { entriesPerTable: entries, cpus }, memory: { id: LARGEST, points: mem }, jobs, litmus };
   if (json) console.log(JSON.stringify(out, null, 2));
   else
     console.log(
@@ -186,6 +198,7 @@ async function main(): Promise<void> {
         memoryTable(mem),
         `\n--jobs 1 vs 2 (${availableParallelism()} cores; rows over a second)`,
         ...jobs.map((j) => `${j.id.padEnd(48)} ${String(j.msJobs1).padStart(7)} ms ${String(j.msJobs2).padStart(7)} ms  x${j.speedup.toFixed(2)}`),
+        litmusTable(litmus),
       ].join('\n'),
     );
 }

@@ -8,7 +8,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { CheckOptions, CheckResult } from '../explore/check.js';
 import { replay } from '../explore/runtime.js';
 import { SoloViolation } from '../explore/solo.js';
-import { type Counterexample, renderTable } from '../explore/trace.js';
+import { type Counterexample, renderTable, rolesOf } from '../explore/trace.js';
 import { kernelRangeWarning } from '../kernel/arch/arch.js';
 import { ARCHES, archByName } from '../kernel/arch/index.js';
 import { KERNELS, PATCHES } from '../kernel/patches.js';
@@ -368,9 +368,10 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
       if (!FORMATS.includes(o.format)) throw new UsageError(`--format must be table, commit, markdown or json, not '${o.format}'`);
       const t: TraceFile = readTrace(file);
       const { scenario } = traceJob(t);
-      let exec;
+      let exec, world;
       try {
-        exec = replay(scenario.build(scenario.config), t.schedule);
+        world = scenario.build(scenario.config);
+        exec = replay(world, t.schedule);
       } catch (err) {
         const message = (err as Error).message;
         if (o.json) say(JSON.stringify({ id: t.id, replayed: false, error: message }, null, 2));
@@ -379,7 +380,7 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
         return;
       }
       const same = exec.violation?.property === t.violation.property && exec.violation?.message === t.violation.message;
-      const cx: Counterexample = { id: t.id, config: t.config, schedule: t.schedule, preemptions: t.preemptions, violation: exec.violation ?? t.violation, steps: exec.trace };
+      const cx: Counterexample = { id: t.id, config: t.config, schedule: t.schedule, preemptions: t.preemptions, violation: exec.violation ?? t.violation, steps: exec.trace, roles: rolesOf(world) };
       if (o.json || o.format === 'json')
         say(JSON.stringify({ id: t.id, replayed: true, reproduced: same, violation: exec.violation, steps: exec.trace.length, trace: o.format === 'json' ? cx : undefined }, null, 2));
       else if (same) {

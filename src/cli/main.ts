@@ -14,7 +14,7 @@ import { ARCHES, archByName } from '../kernel/arch/index.js';
 import { KERNELS, PATCHES } from '../kernel/patches.js';
 import { CATALOG } from '../scenarios/catalog.js';
 import { InputError } from '../scenarios/file.js';
-import { LAYOUTS, PATHS } from '../scenarios/paths.js';
+import { registry, registryText } from '../scenarios/describe.js';
 import type { Scenario } from '../scenarios/scenario.js';
 import { markdownTable, preemptionCount, verdictTable } from './format.js';
 import { runJobs, runShard } from './run.js';
@@ -198,21 +198,14 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
     .command('list')
     .description('list the built-in catalog (or the registry: paths, layouts, arches, patches)')
     .option('--json', 'machine-readable output')
-    .option('--paths', 'the paths and layouts a scenario file can use')
+    .option('--paths', 'the layouts, setups and paths a scenario file can use, with their arguments')
     .option('--patches', 'the patch toggles and kernel profiles')
     .option('--arches', 'the arch profiles')
     .action((o: { json?: boolean; paths?: boolean; patches?: boolean; arches?: boolean }) => {
       if (o.paths) {
-        const args = (schema: unknown) => {
-          const shape = (schema as { shape?: Record<string, unknown> }).shape;
-          return shape ? Object.keys(shape) : [];
-        };
-        const rows = [
-          ...[...LAYOUTS.values()].map((l) => ({ kind: 'layout', name: l.name, args: args(l.args), description: l.description })),
-          ...[...PATHS.values()].map((p) => ({ kind: 'path', name: p.name, args: args(p.args), description: p.description, process: !!p.process })),
-        ];
+        const rows = registry();
         if (o.json) say(JSON.stringify(rows, null, 2));
-        else for (const r of rows) say(`${r.kind.padEnd(7)} ${r.name.padEnd(22)} {${r.args.join(', ')}}\n        ${r.description}`);
+        else for (const r of rows) say(registryText(r));
         return;
       }
       if (o.patches) {

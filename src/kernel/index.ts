@@ -52,6 +52,7 @@ export * from './mm/vma_tree.js';
 export * from './mm/vmscan.js';
 export * from './patches.js';
 export * from './snapshot.js';
+export * from './sync/atomic.js';
 export * from './sync/irqflags.js';
 export * from './sync/rcu.js';
 export * from './sync/refcount.js';

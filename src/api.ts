@@ -12,7 +12,7 @@
  */
 import { PATCHES, type Patch } from './kernel/index.js';
 import './scenarios/catalog.js'; // the built-in families register their paths
-import { type FileSpec, fieldName, scenarioFromSpec } from './scenarios/file.js';
+import { type FileSpec, fieldName, inSequence, scenarioFromSpec } from './scenarios/file.js';
 import { SpecError } from './scenarios/paths.js';
 import type { Scenario } from './scenarios/scenario.js';
 
@@ -47,7 +47,7 @@ export function defineScenario(spec: FileSpec): Scenario {
   try {
     return scenarioFromSpec(spec, spec.id ?? 'spec');
   } catch (err) {
-    if (err instanceof SpecError) throw new SpecError(err.path, `${fieldName(err.path)}: ${err.message}`, err.atKey);
+    if (err instanceof SpecError) throw new SpecError(err.path, `${fieldName(err.path)}${inSequence(err.path, spec.cpus)}: ${err.message}`, err.atKey);
     throw err;
   }
 }

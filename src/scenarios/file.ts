@@ -275,10 +275,22 @@ export function loadScenarioFile(file: string, overrides: Partial<ScenarioConfig
       if (typeof top === 'string' && fromCli && overrides[top as keyof ScenarioConfig] !== undefined)
         throw new InputError(`--${top === 'patches' ? 'patch' : top}: ${err.message}`);
       const pos = positionOf(doc, lc, err.path, err.atKey);
-      throw new InputError(`${file}:${pos.line}:${pos.col}: ${fieldName(err.path)}: ${err.message}`);
+      throw new InputError(`${file}:${pos.line}:${pos.col}: ${fieldName(err.path)}${inSequence(err.path, spec.cpus)}: ${err.message}`);
     }
     throw err;
   }
+}
+
+/** For an error inside a CPU's sequence of paths: which element, of how many, and its path
+ * (' (path 2 of 3 on CPU 1: page_fault)'); '' elsewhere. */
+export function inSequence(path: Array<string | number>, cpus: unknown): string {
+  if (path[0] !== 'cpus' || typeof path[1] !== 'number' || !Array.isArray(cpus)) return '';
+  const cpu = path[1];
+  const entry: unknown = cpus[cpu];
+  const [seq, rest] = path[2] === 'run' && entry && typeof entry === 'object' && !Array.isArray(entry) ? [(entry as { run?: unknown }).run, path.slice(3)] : [entry, path.slice(2)];
+  if (!Array.isArray(seq) || typeof rest[0] !== 'number') return '';
+  const name = typeof rest[1] === 'string' ? `: ${rest[1]}` : '';
+  return ` (path ${rest[0] + 1} of ${seq.length} on CPU ${cpu}${name})`;
 }
 
 export function describeRegistry(): string {

@@ -311,8 +311,11 @@ const CPU_FORMS = 'expected {path: {args}}, a path name, a list of them (run in 
 
 /** A CPU entry: one path, a sequence, or {role, run} around either. */
 function resolveCpu(e: unknown, at: Array<string | number>): ResolvedCpu {
-  if (e && typeof e === 'object' && !Array.isArray(e) && 'run' in e && Object.keys(e).every((key) => key === 'run' || key === 'role')) {
-    const { role, run } = e as { role?: unknown; run: unknown };
+  if (e && typeof e === 'object' && !Array.isArray(e) && ('run' in e || 'role' in e)) {
+    const extra = Object.keys(e).find((key) => key !== 'run' && key !== 'role');
+    if (extra !== undefined) throw new SpecError([...at, extra], `unknown field '${extra}' of a {role, run} entry (expected role and run)`, true);
+    const { role, run } = e as { role?: unknown; run?: unknown };
+    if (run === undefined) throw new SpecError(at, 'missing run: the path, or the list of paths, this CPU runs');
     if (role !== undefined && (typeof role !== 'string' || !role.trim())) throw new SpecError([...at, 'role'], 'expected a few words saying what this CPU does');
     return { ...(typeof role === 'string' ? { role: role.trim() } : {}), ...resolveCpu(run, [...at, 'run']) };
   }

@@ -56,6 +56,12 @@ export class FinalState {
   word(addr: number): number {
     return this.kernel.machine.mem.words[addr];
   }
+
+  /** The value of the kernel word named `name` (kernel_word(k, name) in a layout or setup). */
+  variable(name: string): number {
+    for (const [addr, n] of this.kernel.names) if (n === name) return this.word(addr);
+    throw new Error(`no kernel word named '${name}' (make it with kernel_word in a setup)`);
+  }
 }
 
 /** A violation's message, or a Violation (reported under its own property), or null: holds. */

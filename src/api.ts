@@ -19,6 +19,7 @@ import type { Scenario } from './scenarios/scenario.js';
 export * from './kernel/index.js';
 export { z } from 'zod';
 export { type CheckOptions, type CheckResult, check } from './explore/check.js';
+export { SoloViolation } from './explore/solo.js';
 export { type Execution, type StepRecord, type ViolationInfo, type World, replay } from './explore/runtime.js';
 export { type Counterexample, type TableOptions, renderTable } from './explore/trace.js';
 export {

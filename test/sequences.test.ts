@@ -4,14 +4,15 @@
  * viewer mark where each path of a sequence starts; errors name the element at fault.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { SpecError, check, defineScenario, loadScenarioFile, renderTable } from '../src/api.js';
 import { bundleFromResult } from '../src/ui/bundle.js';
 
 const TMP = mkdtempSync(join(tmpdir(), 'mmrace-seq-'));
+after(() => rmSync(TMP, { recursive: true, force: true }));
 function file(name: string, text: string): string {
   const f = join(TMP, name);
   writeFileSync(f, text);

@@ -5,7 +5,7 @@
  * built-in path uses, a user's path can import from the package.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -67,6 +67,7 @@ test('surface: the check catches a path file importing a kernel module directly,
     `${SURFACE} does not re-export src/kernel/mm/fork.ts (add: export * from './mm/fork.js';)`,
     `src/scenarios/fork.ts imports src/kernel/mm/fork.ts: import the kernel through ${SURFACE}, the public surface ('mmrace/kernel')`,
   ]);
+  rmSync(root, { recursive: true, force: true });
 });
 
 test("surface: 'mmrace' re-exports every value of 'mmrace/kernel', the same objects", () => {

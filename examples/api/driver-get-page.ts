@@ -6,7 +6,8 @@
  * pte_unmap_unlock(). A concurrent munmap() can zap the pte and free the page in between, and
  * mydrv's folio_get() lands on a free page. The fix takes the reference under the lock.
  *
- *   npx tsc -p . && node out/driver-get-page.js
+ *   in a project that installed mmrace: npx tsc -p . && node out/driver-get-page.js
+ *   in this repo, after npx tsc -p . (the package imports itself): npx tsc -p examples/api && node examples/api/out/driver-get-page.js
  */
 import {
   Address, type Ctx, type Program, check, defineScenario, definePatch, definePath, folio_get, kfunc, mm_find_pmd, pte_offset_map_lock, pte_pfn,

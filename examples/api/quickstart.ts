@@ -3,7 +3,8 @@
  * while khugepaged collapses its range), checked before and after the fix that made GUP-fast
  * recheck the pmd (70cbc3cc78a9, v6.0); and the same question asked of a scenario file.
  *
- *   npx tsc -p . && node out/quickstart.js [file.yaml]
+ *   in a project that installed mmrace: npx tsc -p . && node out/quickstart.js [file.yaml]
+ *   in this repo, after npx tsc -p .: npx tsc -p examples/api && node examples/api/out/quickstart.js examples/sequence.yaml
  */
 import { type CheckResult, type Counterexample, check, defineScenario, loadScenarioFile } from 'mmrace';
 

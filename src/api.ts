@@ -1,34 +1,36 @@
 /**
- * The typed API: write a kernel path or a patch toggle in TypeScript, compose a scenario from
- * registered paths and layouts, and check it. README "Typed API" has the worked example
- * (examples/typed-api.ts, tested in test/api.test.ts).
+ * The package's entry point (`import ... from 'mmrace'`; docs/API.md): write a kernel path, a
+ * patch toggle or a property in TypeScript, compose a scenario from registered paths and
+ * layouts, and check it. The model's kernel (every helper the built-in paths are written with)
+ * is re-exported from src/kernel/index.ts, also importable alone as 'mmrace/kernel'.
  *
- *   definePatch({ name, title, effect })        a toggle the new code reads with k.kernel.has(name)
- *   definePath(name, { description, args, run }) a path scenarios can name (YAML or spec)
- *   defineScenario(spec)                         a Scenario from a spec (validated, addresses checked)
- *   check(scenario, { strategy, seed, ... })     the verdict, with the minimized counterexample
+ *   definePatch({ name, title, effect })          a toggle the new code reads with k.kernel.has(name)
+ *   definePath(name, { description, args, run })  a path scenarios can name (YAML or spec)
+ *   defineOracle(name, (state) => ...)            a final-state property scenarios name in `oracles`
+ *   defineScenario(spec)                          a Scenario from a spec (validated, addresses checked)
+ *   check(scenario, { strategy, seed, ... })      the verdict, with the minimized counterexample
  */
-import { PATCHES, type Patch } from './kernel/patches.js';
+import { PATCHES, type Patch } from './kernel/index.js';
 import './scenarios/catalog.js'; // the built-in families register their paths
-import { type FileSpec, scenarioFromSpec } from './scenarios/file.js';
+import { type FileSpec, fieldName, inSequence, scenarioFromSpec } from './scenarios/file.js';
+import { SpecError } from './scenarios/paths.js';
 import type { Scenario } from './scenarios/scenario.js';
 
+export * from './kernel/index.js';
+export { z } from 'zod';
 export { type CheckOptions, type CheckResult, check } from './explore/check.js';
-export { replay } from './explore/runtime.js';
-export { type Counterexample, renderTable } from './explore/trace.js';
-export { Address, ArgError, Env, LAYOUTS, PATHS, type Region, type ScenarioSpec, buildFromSpec, defineLayout, definePath } from './scenarios/paths.js';
+export { SoloViolation } from './explore/solo.js';
+export { type Execution, type StepRecord, type ViolationInfo, type World, replay } from './explore/runtime.js';
+export { type Counterexample, type TableOptions, renderTable } from './explore/trace.js';
+export {
+  Address, ArgError, type CpuEntry, Env, LAYOUTS, type LayoutDef, PATHS, type PathDef, type PathEntry, type Region, SETUPS, type ScenarioSpec,
+  type SetupDef, SpecError, buildFromSpec, defineLayout, definePath, defineSetup, hexs,
+} from './scenarios/paths.js';
+export { FinalState, ORACLES, type OracleDef, type OracleResult, defineOracle } from './scenarios/oracles.js';
 export { type FileSpec, InputError, loadScenarioFile } from './scenarios/file.js';
-export type { Scenario, ScenarioConfig } from './scenarios/scenario.js';
+export { type Flip, type Scenario, type ScenarioConfig, type Verdict, flipped, withFlip } from './scenarios/scenario.js';
+export { bootFor, makeWorld } from './scenarios/world.js';
 export { CATALOG, findScenario } from './scenarios/catalog.js';
-export type { Program } from './machine/effects.js';
-export { LoopBound } from './machine/effects.js';
-export { PAGE_SIZE, present, leaf } from './machine/mmu.js';
-export { BUG_ON, Ctx, type Kernel, kfunc, note } from './kernel/kernel.js';
-export { local_irq_restore, local_irq_save } from './kernel/sync/irqflags.js';
-export { type EntryPtr, READ_ONCE, deref, offset_lockless, pgd_offset, pmd_leaf, pmd_present, pte_pfn, pte_present, ptep_get_lockless } from './kernel/mm/pgtable.js';
-export { FOLL_GET, FOLL_PIN, FOLL_WRITE, gup_fast_fallback, gup_put_folio, try_grab_folio_fast } from './kernel/mm/gup.js';
-export { khugepaged_collapse } from './kernel/mm/khugepaged.js';
-export { PATCHES, type Patch } from './kernel/patches.js';
 
 /** A new fix, revert or proposal: off in every kernel profile unless `release` says when it
  * landed; turn it on with '+name' in a scenario's patches (or --patch +name). */
@@ -41,7 +43,12 @@ export function definePatch(p: Pick<Patch, 'name' | 'title' | 'effect'> & Partia
 }
 
 /** A scenario from a spec: the same checks as a YAML file (names, arguments, addresses);
- * throws SpecError naming the field. */
+ * throws SpecError, its message starting with the field ('cpus[1][0].munmap.addr: ...'). */
 export function defineScenario(spec: FileSpec): Scenario {
-  return scenarioFromSpec(spec, spec.id ?? 'spec');
+  try {
+    return scenarioFromSpec(spec, spec.id ?? 'spec');
+  } catch (err) {
+    if (err instanceof SpecError) throw new SpecError(err.path, `${fieldName(err.path)}${inSequence(err.path, spec.cpus)}: ${err.message}`, err.atKey);
+    throw err;
+  }
 }

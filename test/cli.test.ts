@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ARCHES } from '../src/kernel/arch/index.js';
 import { CATALOG } from '../src/scenarios/catalog.js';
+import { LAYOUTS, PATHS, SETUPS } from '../src/scenarios/paths.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MAIN = join(ROOT, 'dist/src/cli/main.js');
@@ -52,8 +53,27 @@ test('list --paths / --patches / --arches: the registry a scenario file can name
   const p = run('list', '--paths');
   assert.equal(p.status, 0);
   for (const n of ['anon-small', 'anon-thp', 'dev-dax', 'gup_fast', 'khugepaged_collapse', 'kswapd', 'alloc_page', 'deferred_split', 'mincore', 'dev_dax_touch']) assert.ok(p.out.includes(n), n);
-  const pj = JSON.parse(run('list', '--paths', '--json').out) as Array<{ name: string; args: string[] }>;
-  assert.deepEqual(pj.find((x) => x.name === 'gup_fast')!.args, ['addr', 'pages', 'flags']);
+  assert.match(p.out, /^path {4}gup_fast {15}\{addr, pages = 1, flags = \[FOLL_PIN, FOLL_WRITE\]\} {2}\(process\)$/m);
+  assert.match(p.out, /^ {8}flags: a list of FOLL_WRITE, FOLL_GET, FOLL_PIN$/m);
+  type Entry = { kind: string; name: string; process?: boolean; args: Array<{ name: string; type: string; required: boolean; default?: unknown; values?: unknown[] }>; schema: { type: string } };
+  const pj = JSON.parse(run('list', '--paths', '--json').out) as Entry[];
+  // every registered layout, setup and path, each with its arguments, their defaults and values
+  assert.deepEqual(pj.map((x) => `${x.kind} ${x.name}`), [
+    ...[...LAYOUTS.keys()].map((n) => `layout ${n}`),
+    ...[...SETUPS.keys()].map((n) => `setup ${n}`),
+    ...[...PATHS.keys()].map((n) => `path ${n}`),
+  ]);
+  const gup = pj.find((x) => x.name === 'gup_fast')!;
+  assert.equal(gup.process, true);
+  assert.deepEqual(gup.args, [
+    { name: 'addr', type: 'address', required: true },
+    { name: 'pages', type: 'integer', required: false, default: 1 },
+    { name: 'flags', type: 'list of string', required: false, default: ['FOLL_PIN', 'FOLL_WRITE'], values: ['FOLL_WRITE', 'FOLL_GET', 'FOLL_PIN'] },
+  ]);
+  assert.equal(gup.schema.type, 'object');
+  assert.deepEqual(pj.find((x) => x.name === 'munmap')!.args.find((a) => a.name === 'pages'), { name: 'pages', type: 'integer', required: false, default: 1 });
+  assert.deepEqual(pj.find((x) => x.name === 'dev_dax_touch')!.args.find((a) => a.name === 'write'), { name: 'write', type: 'boolean', required: false, default: true });
+  for (const e of pj) for (const a of e.args) assert.ok(a.type && a.type !== 'anything', `${e.name}.${a.name}: ${a.type}`);
   assert.match(run('list', '--patches').out, /gup-pmd-recheck\s+v6\.0\s+70cbc3cc78a9/);
   const arches = JSON.parse(run('list', '--arches', '--json').out) as Array<{ name: string; kernels: string; cpu: string }>;
   assert.deepEqual(arches.map((a) => a.name), Object.keys(ARCHES));

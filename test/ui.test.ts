@@ -12,7 +12,8 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium } from 'playwright-core';
 import type { PageSnap, Snapshot } from '../src/kernel/snapshot.js';
-import { bundleFor } from '../src/ui/bundle.js';
+import { loadScenarioFile } from '../src/scenarios/file.js';
+import { bundleFor, bundleFromScenario } from '../src/ui/bundle.js';
 import type { UiBundle } from '../src/ui/model.js';
 import { type UiServer, serveUi } from '../src/ui/server.js';
 
@@ -134,4 +135,28 @@ test('the collapse counterexample in the browser: CPU columns, arrow keys to the
   await at(pin + 1);
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+test('a sequence in the browser: a marker where each path of CPU 1 starts, the columns labelled with the roles', { skip, timeout: 120_000 }, async () => {
+  const s = loadScenarioFile(fileURLToPath(new URL('../../examples/sequence.yaml', import.meta.url)));
+  const b = bundleFromScenario(s);
+  const t = b.traces[0];
+  const seq = await serveUi(b, { port: 0 });
+  try {
+    const page = await ctx.newPage();
+    await page.goto(seq.url);
+    await page.waitForSelector('[data-testid=steps]');
+    const cols = await page.locator('table.steps thead th[data-col]').allTextContents();
+    assert.deepEqual(cols, ['CPU 0 · a DMA user pinning A', 'CPU 1 · the process unmapping A, then another owner allocating']);
+    // one marker per path, in CPU 1's column, on the first step of that path
+    const markers = page.locator('td[data-col=cpu1] [data-testid=path-start]');
+    assert.deepEqual(await markers.allTextContents(), ['▶ munmap (1/2)', '▶ alloc_page (2/2)']);
+    const first = (path: string) => t.steps.findIndex((x) => x.path === path) + 1;
+    for (const path of ['munmap (1/2)', 'alloc_page (2/2)'])
+      assert.equal(await page.locator(`tr[data-step="${first(path)}"] td[data-col=cpu1] [data-testid=path-start]`).textContent(), `▶ ${path}`);
+    assert.equal(await page.locator('td[data-col=cpu0] [data-testid=path-start]').count(), 0);
+    await page.close();
+  } finally {
+    await seq.close();
+  }
 });

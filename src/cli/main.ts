@@ -8,13 +8,13 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { CheckOptions, CheckResult } from '../explore/check.js';
 import { replay } from '../explore/runtime.js';
 import { SoloViolation } from '../explore/solo.js';
-import { type Counterexample, renderTable } from '../explore/trace.js';
+import { type Counterexample, renderTable, rolesOf } from '../explore/trace.js';
 import { kernelRangeWarning } from '../kernel/arch/arch.js';
 import { ARCHES, archByName } from '../kernel/arch/index.js';
 import { KERNELS, PATCHES } from '../kernel/patches.js';
 import { CATALOG } from '../scenarios/catalog.js';
 import { InputError } from '../scenarios/file.js';
-import { LAYOUTS, PATHS } from '../scenarios/paths.js';
+import { registry, registryText } from '../scenarios/describe.js';
 import type { Scenario } from '../scenarios/scenario.js';
 import { markdownTable, preemptionCount, verdictTable } from './format.js';
 import { litmusCommand } from './litmus.js';
@@ -199,21 +199,14 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
     .command('list')
     .description('list the built-in catalog (or the registry: paths, layouts, arches, patches)')
     .option('--json', 'machine-readable output')
-    .option('--paths', 'the paths and layouts a scenario file can use')
+    .option('--paths', 'the layouts, setups and paths a scenario file can use, with their arguments')
     .option('--patches', 'the patch toggles and kernel profiles')
     .option('--arches', 'the arch profiles')
     .action((o: { json?: boolean; paths?: boolean; patches?: boolean; arches?: boolean }) => {
       if (o.paths) {
-        const args = (schema: unknown) => {
-          const shape = (schema as { shape?: Record<string, unknown> }).shape;
-          return shape ? Object.keys(shape) : [];
-        };
-        const rows = [
-          ...[...LAYOUTS.values()].map((l) => ({ kind: 'layout', name: l.name, args: args(l.args), description: l.description })),
-          ...[...PATHS.values()].map((p) => ({ kind: 'path', name: p.name, args: args(p.args), description: p.description, process: !!p.process })),
-        ];
+        const rows = registry();
         if (o.json) say(JSON.stringify(rows, null, 2));
-        else for (const r of rows) say(`${r.kind.padEnd(7)} ${r.name.padEnd(22)} {${r.args.join(', ')}}\n        ${r.description}`);
+        else for (const r of rows) say(registryText(r));
         return;
       }
       if (o.patches) {
@@ -369,9 +362,10 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
       if (!FORMATS.includes(o.format)) throw new UsageError(`--format must be table, commit, markdown or json, not '${o.format}'`);
       const t: TraceFile = readTrace(file);
       const { scenario } = traceJob(t);
-      let exec;
+      let exec, world;
       try {
-        exec = replay(scenario.build(scenario.config), t.schedule);
+        world = scenario.build(scenario.config);
+        exec = replay(world, t.schedule);
       } catch (err) {
         const message = (err as Error).message;
         if (o.json) say(JSON.stringify({ id: t.id, replayed: false, error: message }, null, 2));
@@ -380,7 +374,7 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
         return;
       }
       const same = exec.violation?.property === t.violation.property && exec.violation?.message === t.violation.message;
-      const cx: Counterexample = { id: t.id, config: t.config, schedule: t.schedule, preemptions: t.preemptions, violation: exec.violation ?? t.violation, steps: exec.trace };
+      const cx: Counterexample = { id: t.id, config: t.config, schedule: t.schedule, preemptions: t.preemptions, violation: exec.violation ?? t.violation, steps: exec.trace, roles: rolesOf(world) };
       if (o.json || o.format === 'json')
         say(JSON.stringify({ id: t.id, replayed: true, reproduced: same, violation: exec.violation, steps: exec.trace.length, trace: o.format === 'json' ? cx : undefined }, null, 2));
       else if (same) {

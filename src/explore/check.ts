@@ -12,7 +12,7 @@ import { exploreSplit } from './partition.js';
 import { replay, type World } from './runtime.js';
 import { sample } from './sample.js';
 import { soloCheck } from './solo.js';
-import type { Counterexample } from './trace.js';
+import { type Counterexample, rolesOf } from './trace.js';
 
 export interface Checkable<C> {
   id: string;
@@ -110,10 +110,12 @@ export function report<C>(s: Checkable<C>, r: ExploreResult, opts: CheckOptions,
     const m = opts.noMinimize
       ? { ...r.found, preemptions: -1 }
       : minimize(make, r.found, { shouldStop: opts.shouldStop, deadline, onProgress: (n) => opts.onProgress?.(n, 'minimize') });
-    const exec = replay(make(), m.schedule);
+    const world = make();
+    const exec = replay(world, m.schedule);
     if (!exec.violation || exec.violation.property !== m.violation.property)
       throw new Error(`${s.id}: counterexample does not replay to ${m.violation.property}`);
-    trace = { id: s.id, config: s.config, schedule: m.schedule, preemptions: m.preemptions, violation: exec.violation, steps: exec.trace };
+    const roles = rolesOf(world);
+    trace = { id: s.id, config: s.config, schedule: m.schedule, preemptions: m.preemptions, violation: exec.violation, steps: exec.trace, ...(roles ? { roles } : {}) };
   }
   const observations = [...r.observed].map(([kind, o]) => {
     const exec = replay(make(), o.schedule);

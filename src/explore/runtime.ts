@@ -9,8 +9,9 @@ import type { Footprint, Machine } from '../machine/machine.js';
 /** What a scenario hands the explorer for each execution: a fresh world. */
 export interface World {
   machine: Machine;
-  /** `path`: what the program runs (a registered path's name), for messages */
-  programs: Array<{ name: string; cpu: number; path?: string; program: Program<unknown> }>;
+  /** `path`: what the program runs (registered paths' names), for messages; `role`: what the
+   * CPU does in the scenario, when stated */
+  programs: Array<{ name: string; cpu: number; path?: string; role?: string; program: Program<unknown> }>;
   /** Names a memory word for traces ("pmd[0] @frame 3", "folio 5 ->_refcount"). */
   symbol(addr: number): string;
   /** Oracles on the final state of a complete execution. */
@@ -35,6 +36,8 @@ export interface Thread {
   pending: Effect | null;
   /** Kernel functions entered, innermost last. */
   stack: string[];
+  /** the element of its CPU's path sequence it runs (set by a `path` effect) */
+  path?: string;
   /** Steps executed by this thread (its local clock). */
   steps: number;
   /** Step index of the step that created it, or -1. */
@@ -57,6 +60,8 @@ export interface StepRecord {
   /** Value written. */
   wrote?: unknown;
   notes: string[];
+  /** the element of a CPU's path sequence the step belongs to ('page_fault (2/2)') */
+  path?: string;
   /** locations read and written (the footprint), for explain's race view */
   locs?: { r: number[]; w: number[] };
   state?: unknown;
@@ -120,6 +125,7 @@ export class Execution {
         if (e.op === 'enter') t.stack.push(e.fn);
         else if (e.op === 'leave') t.stack.pop();
         else if (e.op === 'note') rec?.notes.push(e.text);
+        else if (e.op === 'path') t.path = e.name;
         else {
           t.pending = e;
           return;
@@ -133,16 +139,16 @@ export class Execution {
 
   private fail(err: unknown, t: Thread): void {
     if (err instanceof LoopBound) {
-      this.cut ??= `${t.name}: ${err.message}`;
+      this.cut ??= `${who(t)}: ${err.message}`;
       return;
     }
     if (err instanceof NotModeled) {
-      err.message = `${t.name} reached ${err.what}, which the model does not cover: the scenario is outside the model`;
+      err.message = `${who(t)} reached ${err.what}, which the model does not cover: the scenario is outside the model`;
       throw err;
     }
     if (!(err instanceof Violation)) throw err;
     if (!this.violation)
-      this.violation = { property: err.property, message: `${t.name}: ${err.message}`, step: this.stepCount - 1 };
+      this.violation = { property: err.property, message: `${who(t)}: ${err.message}`, step: this.stepCount - 1 };
   }
 
   isEnabled(t: Thread): boolean {
@@ -182,7 +188,7 @@ export class Execution {
     const rec: StepRecord | null = this.record
       ? {
           index, thread: tid, threadName: t.name, cpu: t.cpu, kind: t.kind, fn: t.stack[t.stack.length - 1] ?? t.name,
-          stack: [...t.stack], op: e.op, target: this.targetOf(e), notes: [], locs: this.machine.footprint(e, t.cpu),
+          stack: [...t.stack], op: e.op, target: this.targetOf(e), notes: [], ...(t.path ? { path: t.path } : {}), locs: this.machine.footprint(e, t.cpu),
         }
       : null;
     let result: unknown;
@@ -221,7 +227,7 @@ export class Execution {
     if (stuck.length > 0) {
       this.violation = {
         property: 'deadlock',
-        message: `every thread is blocked: ${stuck.map((t) => `${t.name} in ${t.pending!.op}`).join(', ')}`,
+        message: `every thread is blocked: ${stuck.map((t) => `${who(t)} in ${t.pending!.op}`).join(', ')}`,
         step: this.stepCount,
       };
       return;
@@ -229,6 +235,11 @@ export class Execution {
     const v = this.world.finalCheck();
     if (v) this.violation = { property: v.property, message: v.message, step: this.stepCount };
   }
+}
+
+/** A thread for messages: its name, and the path of its CPU's sequence it was running. */
+function who(t: Thread): string {
+  return t.path ? `${t.name} [${t.path}]` : t.name;
 }
 
 function describeValues(e: Effect, result: unknown, rec: StepRecord): void {

@@ -4,7 +4,7 @@
  * another thread also touches (with a write on one side) are the race and are shown one by
  * one; runs of other steps are folded into one line naming their function.
  */
-import type { StepRecord, ViolationInfo } from './runtime.js';
+import type { StepRecord, ViolationInfo, World } from './runtime.js';
 
 export interface Counterexample {
   id: string;
@@ -13,6 +13,14 @@ export interface Counterexample {
   preemptions: number;
   violation: ViolationInfo;
   steps: StepRecord[];
+  /** what each CPU does in the scenario, where the scenario states it (by CPU number) */
+  roles?: Record<number, string>;
+}
+
+/** The roles a world's programs state, by CPU; undefined when none does. */
+export function rolesOf(w: World): Record<number, string> | undefined {
+  const roles = Object.fromEntries(w.programs.flatMap((p) => (p.role ? [[p.cpu, p.role]] : [])));
+  return Object.keys(roles).length ? roles : undefined;
 }
 
 export interface TableOptions {
@@ -77,8 +85,15 @@ export function tableRows(cx: Counterexample, opts: TableOptions = {}): { cols: 
     if (folded) rows.push({ col: folded.col, text: `${folded.fns.join(', ')} (${folded.n} step${folded.n > 1 ? 's' : ''})` });
     folded = null;
   };
+  const pathOf = new Map<number, string>();
   for (const s of cx.steps) {
     const col = columnOf(s, cols);
+    if (s.path && pathOf.get(s.thread) !== s.path) {
+      // the first step of the next path of the CPU's sequence
+      flush();
+      rows.push({ col, text: `>> ${s.path}` });
+      pathOf.set(s.thread, s.path);
+    }
     const irq = s.kind === 'irq' ? '[irq] ' : '';
     const shown = opts.full || s.index === cx.violation.step || s.notes.length > 0 || (s.locs && [...s.locs.r, ...s.locs.w].some((l) => racing.has(l)));
     if (!shown) {
@@ -120,6 +135,8 @@ export function renderTable(cx: Counterexample, opts: TableOptions = {}): string
   const lines: string[] = [];
   const line = (cells: string[]) => lines.push(cells.map((c) => c.padEnd(colWidth)).join(' | ').trimEnd());
   line(cols);
+  const roles = cx.roles;
+  if (roles) line(cols.map((c) => (roles[Number(c.replace('CPU ', ''))] ?? '').slice(0, colWidth)));
   line(cols.map(() => '-'.repeat(colWidth)));
   for (const r of rows) {
     const chunks = wrap(r.text, colWidth);

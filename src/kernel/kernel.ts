@@ -115,10 +115,27 @@ export function* note(text: string): Program<void> {
   yield { op: 'note', text };
 }
 
-/** BUG_ON / VM_BUG_ON / VM_WARN_ON: oracle 6. */
+/** The model's own sanity assertions (oracle 6, property 'assertion'): a state the modeled
+ * kernel code must never reach. */
 export function BUG_ON(cond: boolean, what: string): void {
   if (cond) throw new Violation('assertion', `BUG_ON(${what})`);
 }
+
+/**
+ * Kernel assertions as properties of their own: `WARN_ON(cond, 'folio_mapped(folio)')` is the
+ * property 'WARN_ON(folio_mapped(folio))', violated by any interleaving that makes `cond` true
+ * here (`what` names the condition, as the kernel's source line does). The execution stops where
+ * it fires, as with panic_on_warn. Each returns false when the condition is false, so that
+ * `if (WARN_ON(...)) return` reads as in the kernel.
+ */
+function assertion(macro: string, cond: boolean, what: string): boolean {
+  if (cond) throw new Violation(`${macro}(${what})`, `${macro}(${what}) fired`);
+  return false;
+}
+export const WARN_ON = (cond: boolean, what: string): boolean => assertion('WARN_ON', cond, what);
+export const WARN_ON_ONCE = (cond: boolean, what: string): boolean => assertion('WARN_ON_ONCE', cond, what);
+export const VM_WARN_ON = (cond: boolean, what: string): boolean => assertion('VM_WARN_ON', cond, what);
+export const VM_BUG_ON = (cond: boolean, what: string): boolean => assertion('VM_BUG_ON', cond, what);
 
 /** Record an exhibit (e.g. a speculative reference landing on a reused page): reported with a
  * trace, apart from violations. Ghost: no step. */

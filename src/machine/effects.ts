@@ -66,7 +66,9 @@ export type Effect =
   // ghost effects: no step, no scheduling point
   | { op: 'enter'; fn: string }
   | { op: 'leave' }
-  | { op: 'note'; text: string };
+  | { op: 'note'; text: string }
+  /** the thread starts `name`, the next path of its CPU's sequence (traces mark the boundary) */
+  | { op: 'path'; name: string };
 
 export type Program<T> = Generator<Effect, T, unknown>;
 
@@ -79,7 +81,7 @@ export type FrameUse =
   /** device memory (ZONE_DEVICE, e.g. a dev_dax range): mapped by huge entries, never a page table */
   | { kind: 'device' };
 
-export const GHOST_OPS = new Set(['enter', 'leave', 'note']);
+export const GHOST_OPS = new Set(['enter', 'leave', 'note', 'path']);
 
 /** A property violation detected while a step executes (oracles 2, 3, 6). */
 export class Violation extends Error {

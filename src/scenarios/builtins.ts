@@ -3,11 +3,11 @@
  * registered next to their family (collapse.ts, reclaim.ts, split.ts, ...).
  */
 import { z } from 'zod';
-import { addToSwapCache, entryFor, mapAnonSmall, mapAnonThp, mapAnonThpByPtes, reserveFreeFramesExcept, setAnonExclusive } from '../kernel/boot.js';
-import { FOLL_GET, FOLL_PIN, FOLL_WRITE, gup_fast_fallback } from '../kernel/mm/gup.js';
-import type { Kernel } from '../kernel/kernel.js';
-import { HIGH_FRAME_BASE, PAGE_SIZE, PMD, PTE } from '../machine/mmu.js';
-import { initVmaTree, type VmaTree } from '../kernel/mm/vma_tree.js';
+import {
+  addToSwapCache, entryFor, FOLL_GET, FOLL_PIN, FOLL_WRITE, gup_fast_fallback, HIGH_FRAME_BASE, initVmaTree,
+  type Kernel, mapAnonSmall, mapAnonThp, mapAnonThpByPtes, PAGE_SIZE, PMD, PTE, reserveFreeFramesExcept,
+  setAnonExclusive, type VmaTree,
+} from '../kernel/index.js';
 import { Address, ArgError, type Env, defineLayout, definePath, defineSetup, hexs } from './paths.js';
 
 export const FOLL_FLAGS: Record<string, number> = { FOLL_WRITE, FOLL_GET, FOLL_PIN };

@@ -8,10 +8,8 @@
  * `config.cpus` > 2, the extra CPUs run the process too, each pinning its own page of the range.
  */
 import { z } from 'zod';
-import { khugepaged_collapse } from '../kernel/mm/khugepaged.js';
+import { DEFAULT_GEOMETRY, Geometry, khugepaged_collapse, PAGE_SIZE, PMD, PTE } from '../kernel/index.js';
 import './builtins.js';
-import { Geometry, PAGE_SIZE, PMD, PTE } from '../machine/mmu.js';
-import { DEFAULT_GEOMETRY } from '../kernel/boot.js';
 import { Address, type ScenarioSpec, buildFromSpec, definePath, resolveSpec } from './paths.js';
 import { type Scenario, type ScenarioConfig, withFlip } from './scenario.js';
 

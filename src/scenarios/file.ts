@@ -18,14 +18,15 @@
  *   cpus:                        # one program per CPU, CPU 0 first
  *     - gup_fast: {addr: 0x4000, pages: 1, flags: [FOLL_PIN, FOLL_WRITE]}
  *     - khugepaged_collapse: {addr: 0x4000}
+ *     - [munmap: {addr: 0x4000}, page_fault: {addr: 0x4000}]   # a sequence: one path after the other
+ *     - {role: the reclaimer, run: {kswapd: {addr: 0x4000}}}  # any of these, with its role stated
  *   expect: violated             # optional: what you think the answer is (not read by the checker)
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { LineCounter, type Node, isMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import { z } from 'zod';
-import { ARCHES } from '../kernel/arch/index.js';
-import { PATCHES } from '../kernel/patches.js';
+import { ARCHES, PATCHES } from '../kernel/index.js';
 import './catalog.js'; // every family registers its paths
 import { LAYOUTS, type ScenarioSpec, SpecError, buildFromSpec, resolveSpec, zodMessage } from './paths.js';
 import type { Scenario, ScenarioConfig } from './scenario.js';
@@ -72,7 +73,9 @@ export const FileSchema = z
     frames: z.number().int().min(8).max(4096).optional(),
     map: z.array(entry).min(1, 'expected at least one mapped region'),
     setup: z.array(entry).optional(),
-    cpus: z.array(entry).min(1, 'expected at least one CPU program'),
+    // each a path, a sequence of paths or {role, run}: resolveSpec checks the forms
+    cpus: z.array(z.unknown()).min(1, 'expected at least one CPU program'),
+    oracles: z.array(z.string()).optional(),
   })
   .strict();
 
@@ -272,10 +275,22 @@ export function loadScenarioFile(file: string, overrides: Partial<ScenarioConfig
       if (typeof top === 'string' && fromCli && overrides[top as keyof ScenarioConfig] !== undefined)
         throw new InputError(`--${top === 'patches' ? 'patch' : top}: ${err.message}`);
       const pos = positionOf(doc, lc, err.path, err.atKey);
-      throw new InputError(`${file}:${pos.line}:${pos.col}: ${fieldName(err.path)}: ${err.message}`);
+      throw new InputError(`${file}:${pos.line}:${pos.col}: ${fieldName(err.path)}${inSequence(err.path, spec.cpus)}: ${err.message}`);
     }
     throw err;
   }
+}
+
+/** For an error inside a CPU's sequence of paths: which element, of how many, and its path
+ * (' (path 2 of 3 on CPU 1: page_fault)'); '' elsewhere. */
+export function inSequence(path: Array<string | number>, cpus: unknown): string {
+  if (path[0] !== 'cpus' || typeof path[1] !== 'number' || !Array.isArray(cpus)) return '';
+  const cpu = path[1];
+  const entry: unknown = cpus[cpu];
+  const [seq, rest] = path[2] === 'run' && entry && typeof entry === 'object' && !Array.isArray(entry) ? [(entry as { run?: unknown }).run, path.slice(3)] : [entry, path.slice(2)];
+  if (!Array.isArray(seq) || typeof rest[0] !== 'number') return '';
+  const name = typeof rest[1] === 'string' ? `: ${rest[1]}` : '';
+  return ` (path ${rest[0] + 1} of ${seq.length} on CPU ${cpu}${name})`;
 }
 
 export function describeRegistry(): string {

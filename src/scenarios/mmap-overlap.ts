@@ -7,13 +7,10 @@
  * in the same process, either pins the page with GUP-fast, or takes a write fault at A through
  * the per-VMA lock path (lock_vma_under_rcu, falling back to mmap_lock).
  */
-import { mapAnonSmall } from '../kernel/boot.js';
-import type { Ctx } from '../kernel/kernel.js';
-import { FOLL_PIN, FOLL_WRITE, gup_fast_fallback } from '../kernel/mm/gup.js';
-import { __vm_munmap, do_user_addr_fault, mmap_fixed } from '../kernel/mm/mmap.js';
-import { initVmaTree, vmaByName } from '../kernel/mm/vma_tree.js';
-import { PAGE_SIZE } from '../machine/mmu.js';
-import type { Program } from '../machine/effects.js';
+import {
+  __vm_munmap, type Ctx, do_user_addr_fault, FOLL_PIN, FOLL_WRITE, gup_fast_fallback, initVmaTree,
+  mapAnonSmall, mmap_fixed, PAGE_SIZE, type Program, vmaByName,
+} from '../kernel/index.js';
 import { type Scenario, type ScenarioConfig, withFlip } from './scenario.js';
 import { bootFor, makeWorld } from './world.js';
 import { z } from 'zod';

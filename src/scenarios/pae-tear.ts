@@ -31,18 +31,11 @@
  * pick either order; with high first, a concurrent pmd_populate into a none pmd would tear
  * instead): GUP-fast's pgd read, its pmd read before v6.2, and its pmd and pte rechecks.
  */
-import type { Arch } from '../kernel/arch/arch.js';
-import { x86_32_pae_torn_observed } from '../kernel/arch/x86_32_pae.js';
-import type { Ctx } from '../kernel/kernel.js';
-import type { Program } from '../machine/effects.js';
-import { boot, entryFor, mapAnonSmall, reserveFreeFramesExcept } from '../kernel/boot.js';
-import { resolvePatches } from '../kernel/patches.js';
-import { FOLL_PIN, FOLL_WRITE, gup_fast_fallback } from '../kernel/mm/gup.js';
-import { zap_page_range_single } from '../kernel/mm/memory.js';
-import { __vm_munmap, do_user_addr_fault } from '../kernel/mm/mmap.js';
-import { initVmaTree } from '../kernel/mm/vma_tree.js';
-import { HIGH_FRAME_BASE, PAGE_SIZE, PMD, PTE } from '../machine/mmu.js';
-import type { GeometryConfig } from '../machine/mmu.js';
+import {
+  __vm_munmap, type Arch, boot, type Ctx, do_user_addr_fault, entryFor, FOLL_PIN, FOLL_WRITE,
+  type GeometryConfig, gup_fast_fallback, HIGH_FRAME_BASE, initVmaTree, mapAnonSmall, PAGE_SIZE, PMD,
+  type Program, PTE, reserveFreeFramesExcept, resolvePatches, x86_32_pae_torn_observed, zap_page_range_single,
+} from '../kernel/index.js';
 import type { Scenario, ScenarioConfig } from './scenario.js';
 import { bootFor, makeWorld } from './world.js';
 

@@ -18,11 +18,9 @@
  */
 import { z } from 'zod';
 import type { World } from '../explore/runtime.js';
-import type { Program } from '../machine/effects.js';
-import { Geometry, PAGE_SIZE, PGD, PMD, PTE } from '../machine/mmu.js';
-import { DEFAULT_GEOMETRY } from '../kernel/boot.js';
-import type { Ctx, Kernel } from '../kernel/kernel.js';
+import { type Ctx, DEFAULT_GEOMETRY, Geometry, type Kernel, PAGE_SIZE, PGD, PMD, type Program, PTE } from '../kernel/index.js';
 import type { ScenarioConfig } from './scenario.js';
+import { type OracleDef, ORACLES, userOracles } from './oracles.js';
 import { bootFor, makeWorld } from './world.js';
 
 /** A bad argument: `field` is the path inside the entry's arguments (['addr'], ['flags', 1]). */
@@ -189,6 +187,7 @@ export const LAYOUTS = new Map<string, LayoutDef>();
 
 export function definePath<S extends z.ZodType>(name: string, def: Omit<PathDef<S>, 'name'>): PathDef<S> {
   if (PATHS.has(name)) throw new Error(`path '${name}' is already defined`);
+  if (name === 'run' || name === 'role') throw new Error(`path name '${name}' is taken by the {role, run} form of a CPU entry`);
   const d = { name, ...def } as PathDef<S>;
   PATHS.set(name, d as unknown as PathDef);
   return d;
@@ -208,14 +207,24 @@ export interface ScenarioSpec {
   frames?: number;
   /** initial memory: one entry per region, { layoutName: args } */
   map: Array<Record<string, unknown>>;
-  /** one program per CPU, CPU 0 first: { pathName: args } */
-  cpus: Array<Record<string, unknown>>;
+  /** one program per CPU, CPU 0 first: { pathName: args }, a sequence of them run in order, or
+   * either with the CPU's role stated ({ role: 'the writer', run: ... }) */
+  cpus: CpuEntry[];
   /** after the layouts: { setupName: args } */
   setup?: Array<Record<string, unknown>>;
   /** CPU indices in the order their threads are created, which is the order the explorer tries
    * them in (default 0, 1, 2, ...); the catalog uses it to keep a family's exploration order */
   threadOrder?: number[];
+  /** user-defined final-state properties (defineOracle) to check besides the built-in ones */
+  oracles?: string[];
 }
+
+/** One path: { pathName: args }, or its bare name when it takes no arguments. */
+export type PathEntry = Record<string, unknown> | string;
+
+/** What one CPU runs: a path, a sequence of paths run in order on that CPU (one task), or
+ * either with its role in the scenario stated (shown in traces and messages). */
+export type CpuEntry = PathEntry | PathEntry[] | { role: string; run: PathEntry | PathEntry[] };
 
 /** One registry reference: an object with exactly one key, the name. */
 export function entryName(e: Record<string, unknown>): [string, unknown] {
@@ -255,10 +264,23 @@ export function geometryOf(spec: Pick<ScenarioSpec, 'geometry'>) {
   return { bits: { ...DEFAULT_GEOMETRY.bits, ...(spec.geometry ?? {}) } };
 }
 
+interface ResolvedPath {
+  def: PathDef;
+  args: unknown;
+  at: Array<string | number>;
+}
+
+/** A CPU's program: its paths in order, and its role when stated. */
+export interface ResolvedCpu {
+  role?: string;
+  paths: ResolvedPath[];
+}
+
 interface Resolved {
   map: Array<{ def: LayoutDef; args: unknown; at: Array<string | number> }>;
   setup: Array<{ def: SetupDef; args: unknown; at: Array<string | number> }>;
-  cpus: Array<{ def: PathDef; args: unknown; at: Array<string | number> }>;
+  cpus: ResolvedCpu[];
+  oracles: OracleDef[];
 }
 
 /** Check names and argument schemas; throws SpecError naming the field. */
@@ -276,13 +298,40 @@ export function resolveSpec(spec: ScenarioSpec): Resolved {
     return { def, args: parseArgs(def.args, raw, ['setup', i, name]), at: ['setup', i, name] };
   });
   if (spec.cpus.length === 0) throw new SpecError(['cpus'], 'expected at least one CPU program');
-  const cpus = spec.cpus.map((e, i) => {
-    const [name, raw] = named(e, ['cpus', i]);
-    const def = PATHS.get(name);
-    if (!def) throw new SpecError(['cpus', i, name], `unknown path '${name}' (known: ${[...PATHS.keys()].join(', ')})`, true);
-    return { def, args: parseArgs(def.args, raw, ['cpus', i, name]), at: ['cpus', i, name] };
+  const cpus = spec.cpus.map((e, i) => resolveCpu(e, ['cpus', i]));
+  const oracles = (spec.oracles ?? []).map((name, i) => {
+    const def = ORACLES.get(name);
+    if (!def) throw new SpecError(['oracles', i], `unknown oracle '${name}' (defined with defineOracle: ${[...ORACLES.keys()].join(', ') || 'none'})`);
+    return def;
   });
-  return { map, setup, cpus };
+  return { map, setup, cpus, oracles };
+}
+
+const CPU_FORMS = 'expected {path: {args}}, a path name, a list of them (run in order), or {role, run}';
+
+/** A CPU entry: one path, a sequence, or {role, run} around either. */
+function resolveCpu(e: unknown, at: Array<string | number>): ResolvedCpu {
+  if (e && typeof e === 'object' && !Array.isArray(e) && ('run' in e || 'role' in e)) {
+    const extra = Object.keys(e).find((key) => key !== 'run' && key !== 'role');
+    if (extra !== undefined) throw new SpecError([...at, extra], `unknown field '${extra}' of a {role, run} entry (expected role and run)`, true);
+    const { role, run } = e as { role?: unknown; run?: unknown };
+    if (run === undefined) throw new SpecError(at, 'missing run: the path, or the list of paths, this CPU runs');
+    if (role !== undefined && (typeof role !== 'string' || !role.trim())) throw new SpecError([...at, 'role'], 'expected a few words saying what this CPU does');
+    return { ...(typeof role === 'string' ? { role: role.trim() } : {}), ...resolveCpu(run, [...at, 'run']) };
+  }
+  if (!Array.isArray(e)) return { paths: [resolvePath(e, at)] };
+  if (e.length === 0) throw new SpecError(at, 'expected at least one path in the sequence');
+  return { paths: e.map((x, j) => resolvePath(x, [...at, j], true)) };
+}
+
+function resolvePath(e: unknown, at: Array<string | number>, inSequence = false): ResolvedPath {
+  if (typeof e === 'string' && /^\S+$/.test(e)) e = { [e]: {} }; // a path without arguments: its bare name
+  if (!e || typeof e !== 'object' || Array.isArray(e))
+    throw new SpecError(at, Array.isArray(e) && inSequence ? 'a sequence cannot hold another sequence: list its paths in one' : `${CPU_FORMS}, not ${JSON.stringify(e)}`);
+  const [name, raw] = named(e as Record<string, unknown>, at);
+  const def = PATHS.get(name);
+  if (!def) throw new SpecError([...at, name], `unknown path '${name}' (known: ${[...PATHS.keys()].join(', ')})`, true);
+  return { def, args: parseArgs(def.args, raw, [...at, name]), at: [...at, name] };
 }
 
 function named(e: Record<string, unknown>, at: Array<string | number>): [string, unknown] {
@@ -296,7 +345,7 @@ function named(e: Record<string, unknown>, at: Array<string | number>): [string,
 
 /** Boot, lay out memory, check arguments against it, give one program per CPU. */
 export function buildFromSpec(spec: ScenarioSpec, config: ScenarioConfig, resolved = resolveSpec(spec)): World {
-  const mmCpus = resolved.cpus.flatMap((c, i) => (c.def.process ? [i] : []));
+  const mmCpus = resolved.cpus.flatMap((c, i) => (c.paths.some((p) => p.def.process) ? [i] : []));
   const k = bootFor(config, { cpus: resolved.cpus.length, mmCpus, geometry: config.geometry ?? geometryOf(spec), frames: spec.frames });
   const env = new Env(k);
   const space = k.machine.geometry.size(PGD) * k.machine.geometry.entries(PGD);
@@ -328,7 +377,7 @@ export function buildFromSpec(spec: ScenarioSpec, config: ScenarioConfig, resolv
     env.regions.push(region);
   }
   for (const x of resolved.setup) wrap(x.at, () => x.def.apply(k, x.args, env), true);
-  for (const c of resolved.cpus)
+  for (const c of resolved.cpus.flatMap((x) => x.paths))
     wrap(c.at, () => {
       const a = c.args as { addr?: unknown; pages?: unknown };
       if (typeof a.addr === 'number') env.requireInSpace(a.addr, typeof a.pages === 'number' ? a.pages : 1, ['addr']);
@@ -339,9 +388,27 @@ export function buildFromSpec(spec: ScenarioSpec, config: ScenarioConfig, resolv
     k,
     order.map((i) => {
       const c = resolved.cpus[i];
-      return { name: `cpu${i}`, cpu: i, path: c.def.name, run: (ctx: Ctx) => c.def.run(ctx, c.args, env) };
+      return { name: `cpu${i}`, cpu: i, path: c.paths.map((p) => p.def.name).join(', '), role: c.role, run: (ctx: Ctx) => runCpu(ctx, c, env) };
     }),
+    resolved.oracles.length ? userOracles(resolved.oracles, k, env) : undefined,
   );
+}
+
+/** A CPU's program. The paths of a sequence run one after the other in one task, each
+ * announced by a ghost `path` effect so that traces show where it starts; their programs are
+ * made up front, like a lone path's. */
+function runCpu(ctx: Ctx, c: ResolvedCpu, env: Env): Program<unknown> {
+  if (c.paths.length === 1) return c.paths[0].def.run(ctx, c.paths[0].args, env);
+  const programs = c.paths.map((p) => p.def.run(ctx, p.args, env));
+  const n = c.paths.length;
+  return (function* (): Program<unknown> {
+    let r: unknown;
+    for (const [j, program] of programs.entries()) {
+      yield { op: 'path', name: `${c.paths[j].def.name} (${j + 1}/${n})` };
+      r = yield* program;
+    }
+    return r;
+  })();
 }
 
 /** Pages in a pte table (a PMD range) under the spec's geometry. */

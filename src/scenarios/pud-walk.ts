@@ -45,20 +45,13 @@
  *                    split_huge_pud and the READ_ONCE after it, which sees the refaulted pud
  *   rereads-hmm-zap  the same world with the 2020 walker
  */
-import { mapDevDax } from '../kernel/boot.js';
-import { type DevDax, dev_dax_user_touch } from '../kernel/drivers/dax/device.js';
-import { type Ctx, kfunc } from '../kernel/kernel.js';
-import { hmm_range_fault } from '../kernel/mm/hmm.js';
-import { mk_devmap_pud } from '../kernel/mm/huge_memory.js';
-import { madvise_dontneed } from '../kernel/mm/madvise-pud.js';
-import { sys_mincore } from '../kernel/mm/mincore.js';
-import { ptdump_walk_pgd } from '../kernel/mm/ptdump.js';
-import type { Program } from '../machine/effects.js';
+import {
+  type Ctx, dev_dax_user_touch, type DevDax, hmm_range_fault, kfunc, madvise_dontneed, mapDevDax,
+  mk_devmap_pud, PAGE_SIZE, type Program, ptdump_walk_pgd, sys_mincore, type Vma,
+} from '../kernel/index.js';
 import { type Scenario, type ScenarioConfig, withFlip } from './scenario.js';
 import { bootFor, makeWorld } from './world.js';
 import { z } from 'zod';
-import type { Vma } from '../kernel/mm/mm_types.js';
-import { PAGE_SIZE } from '../machine/mmu.js';
 import './builtins.js';
 import { Address, ArgError, type Env, defineLayout, definePath, hexs } from './paths.js';
 

@@ -7,16 +7,10 @@
  * pte table; a vma below keeps the upper tables), and afterwards the allocator hands the freed
  * frames out again (LIFO): first a data page for another owner, then a pte table for another mm.
  */
-import { entryFor, mapAnonSmall } from '../kernel/boot.js';
-import { type Ctx, kfunc } from '../kernel/kernel.js';
-import { FOLL_PIN, FOLL_WRITE, gup_fast_fallback } from '../kernel/mm/gup.js';
-import { madvise_dontneed_vma } from '../kernel/mm/madvise.js';
-import { __vm_munmap, do_user_addr_fault } from '../kernel/mm/mmap.js';
-import { alloc_pages } from '../kernel/mm/page_alloc.js';
-import { failTableBatchAlloc } from '../kernel/mm/mmu_gather.js';
-import { initVmaTree } from '../kernel/mm/vma_tree.js';
-import { PAGE_SIZE, PTE } from '../machine/mmu.js';
-import type { Program } from '../machine/effects.js';
+import {
+  __vm_munmap, alloc_pages, type Ctx, do_user_addr_fault, entryFor, failTableBatchAlloc, FOLL_PIN, FOLL_WRITE,
+  gup_fast_fallback, initVmaTree, kfunc, madvise_dontneed_vma, mapAnonSmall, PAGE_SIZE, type Program, PTE,
+} from '../kernel/index.js';
 import { type Scenario, type ScenarioConfig, withFlip } from './scenario.js';
 import { bootFor, makeWorld } from './world.js';
 import { z } from 'zod';

@@ -13,12 +13,10 @@
  * page through add_to_swap and pageout, is the scenario file of issue 11
  * (test/reclaim-swap.test.ts); both give the same verdicts.
  */
-import { addToSwapCache, mapAnonSmall, setAnonExclusive } from '../kernel/boot.js';
-import { type Ctx, kfunc } from '../kernel/kernel.js';
-import { FOLL_PIN, FOLL_WRITE, gup_fast_fallback } from '../kernel/mm/gup.js';
-import { alloc_pages } from '../kernel/mm/page_alloc.js';
-import { folio_putback_lru, isolate_lru_folios, shrink_folio_list } from '../kernel/mm/vmscan.js';
-import type { Program } from '../machine/effects.js';
+import {
+  addToSwapCache, alloc_pages, type Ctx, folio_putback_lru, FOLL_PIN, FOLL_WRITE, gup_fast_fallback,
+  isolate_lru_folios, kfunc, mapAnonSmall, type Program, setAnonExclusive, shrink_folio_list,
+} from '../kernel/index.js';
 import { type Scenario, type ScenarioConfig, withFlip } from './scenario.js';
 import { bootFor, makeWorld } from './world.js';
 import { z } from 'zod';

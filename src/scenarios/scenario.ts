@@ -4,7 +4,7 @@
  * for every execution. `expect` is kernel history's answer; the checker never reads it.
  */
 import type { World } from '../explore/runtime.js';
-import type { GeometryConfig } from '../machine/mmu.js';
+import type { GeometryConfig } from '../kernel/index.js';
 
 export type Verdict = 'violated' | 'verified' | 'unknown';
 

@@ -7,15 +7,11 @@
  * CPU 0: pin_user_pages_fast(FOLL_PIN | FOLL_WRITE) of one subpage. CPU 1: a splitter in the
  * shape of deferred_split_scan: folio_try_get, folio_trylock, split_huge_page, unlock, put.
  */
-import type { Program } from '../machine/effects.js';
-import { PAGE_SIZE } from '../machine/mmu.js';
-import { mapAnonThp, mapAnonThpByPtes, setAnonExclusive } from '../kernel/boot.js';
-import { type Ctx, kfunc } from '../kernel/kernel.js';
-import { folio_trylock, folio_unlock } from '../kernel/mm/filemap.js';
-import { FOLL_PIN, FOLL_WRITE, gup_fast_fallback } from '../kernel/mm/gup.js';
-import { split_huge_page } from '../kernel/mm/huge_memory.js';
-import { folio_put } from '../kernel/mm/swap.js';
-import { folio_ref_try_add } from '../kernel/sync/refcount.js';
+import {
+  type Ctx, folio_put, folio_ref_try_add, folio_trylock, folio_unlock, FOLL_PIN, FOLL_WRITE,
+  gup_fast_fallback, kfunc, mapAnonThp, mapAnonThpByPtes, PAGE_SIZE, type Program, setAnonExclusive,
+  split_huge_page,
+} from '../kernel/index.js';
 import { type Scenario, type ScenarioConfig, withFlip } from './scenario.js';
 import { bootFor, makeWorld } from './world.js';
 import { z } from 'zod';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { type CheckOptions, type CheckResult, check } from '../explore/check.js';
 import { Execution, type StepRecord, type ThreadKind, type ViolationInfo, type World, replay } from '../explore/runtime.js';
-import { type Counterexample, racingLocations } from '../explore/trace.js';
+import { type Counterexample, racingLocations, rolesOf } from '../explore/trace.js';
 import { type Snapshot, machineInfo } from '../kernel/snapshot.js';
 import { findScenario } from '../scenarios/catalog.js';
 import type { Scenario } from '../scenarios/scenario.js';
@@ -18,17 +18,25 @@ export function columnKey(cpu: number, kind: ThreadKind): string {
   return kind === 'task' ? `cpu${cpu}` : `cpu${cpu}-${kind}`;
 }
 
-function columnLabel(cpu: number, kind: ThreadKind): string {
-  return kind === 'task' ? `CPU ${cpu}` : kind === 'irq' ? `CPU ${cpu} · interrupt` : `CPU ${cpu} · RCU callback`;
+function columnLabel(cpu: number, kind: ThreadKind, role?: string): string {
+  return kind === 'task' ? `CPU ${cpu}${role ? ` · ${role}` : ''}` : kind === 'irq' ? `CPU ${cpu} · interrupt` : `CPU ${cpu} · RCU callback`;
 }
 
-/** Steps (with their recorded states) and the initial state as one viewer trace. */
-export function uiTrace(label: string, steps: StepRecord[], violation: ViolationInfo | null, initial: Snapshot | null, extra: Partial<UiTrace> = {}): UiTrace {
+/** Steps (with their recorded states) and the initial state as one viewer trace; `roles`: what
+ * each CPU does, where the scenario states it. */
+export function uiTrace(
+  label: string,
+  steps: StepRecord[],
+  violation: ViolationInfo | null,
+  initial: Snapshot | null,
+  extra: Partial<UiTrace> = {},
+  roles: Record<number, string> = {},
+): UiTrace {
   const racing = racingLocations(steps);
   const cols = new Map<string, UiColumn>();
   for (const s of steps) {
     const key = columnKey(s.cpu, s.kind);
-    if (!cols.has(key)) cols.set(key, { key, cpu: s.cpu, kind: s.kind, label: columnLabel(s.cpu, s.kind) });
+    if (!cols.has(key)) cols.set(key, { key, cpu: s.cpu, kind: s.kind, label: columnLabel(s.cpu, s.kind, roles[s.cpu]) });
   }
   const columns = [...cols.values()].sort((a, b) => a.cpu - b.cpu || KIND_ORDER[a.kind] - KIND_ORDER[b.kind]);
   const uiSteps: UiStep[] = steps.map((s) => ({
@@ -45,6 +53,7 @@ export function uiTrace(label: string, steps: StepRecord[], violation: Violation
     read: s.read,
     wrote: s.wrote,
     notes: s.notes,
+    ...(s.path ? { path: s.path } : {}),
     racing: !!s.locs && [...s.locs.r, ...s.locs.w].some((l) => racing.has(l)),
   }));
   const states = [initial, ...steps.map((s) => (s.state as Snapshot | undefined) ?? null)];
@@ -63,7 +72,7 @@ export function replayTrace(world: World, label: string, schedule: number[], ext
   const initial = (world.snapshot?.() as Snapshot | undefined) ?? null;
   const exec = replay(world, schedule);
   fillLastState(world, exec.trace);
-  return uiTrace(label, exec.trace, exec.violation, initial, { schedule, ...extra });
+  return uiTrace(label, exec.trace, exec.violation, initial, { schedule, ...extra }, rolesOf(world));
 }
 
 /** The first execution the explorer would run: always the lowest-numbered enabled thread. */
@@ -79,7 +88,7 @@ export function firstExecution(world: World): UiTrace {
   }
   exec.finish();
   fillLastState(world, exec.trace);
-  return uiTrace('first execution', exec.trace, exec.violation, initial, { schedule });
+  return uiTrace('first execution', exec.trace, exec.violation, initial, { schedule }, rolesOf(world));
 }
 
 function summarize(r: CheckResult): string {
@@ -140,7 +149,7 @@ function traceFromCounterexample(cx: Counterexample, label: string): { trace: Ui
       // the model changed since the file was written: show the steps as recorded
     }
   }
-  return { trace: uiTrace(label, cx.steps, cx.violation, null, { schedule: cx.schedule, preemptions: cx.preemptions }), scenario: s };
+  return { trace: uiTrace(label, cx.steps, cx.violation, null, { schedule: cx.schedule, preemptions: cx.preemptions }, cx.roles), scenario: s };
 }
 
 /** A trace file: `explain --format json` (a counterexample) or `check <id> --json` (a result). */

@@ -31,6 +31,8 @@ export interface UiStep {
   read?: unknown;
   wrote?: unknown;
   notes: string[];
+  /** the element of its CPU's path sequence ('page_fault (2/2)'), for sequences */
+  path?: string;
   /** touches a location another thread also touches, with a write on one side */
   racing: boolean;
 }

@@ -110,7 +110,8 @@ export const pte_offset_map_lock = kfunc(
   },
 );
 
-function* pte_unmap_unlock(k: Ctx, ptl: number): Program<void> {
+/** pte_unmap_unlock: drop the pte lock taken by pte_offset_map_lock, and its RCU read side. */
+export function* pte_unmap_unlock(k: Ctx, ptl: number): Program<void> {
   yield* spin_unlock(ptl);
   yield* pte_unmap_rcu_unlock(k);
 }

@@ -148,7 +148,18 @@ export function* clear_entry(k: Ctx, p: TablePtr): Program<void> {
 
 /** ptep_get_and_clear / pmdp_huge_get_and_clear: an atomic exchange with 0. */
 export function* get_and_clear(k: Ctx, p: TablePtr): Program<number> {
-  return (yield { op: 'xchg', addr: p.addr, width: 2, value: 0, check: check(p) }) as number;
+  return yield* xchg_entry(k, p, 0);
+}
+
+/** xchg on a whole entry (pmdp_establish, ptep_get_and_clear): one atomic step; the old value. */
+export function* xchg_entry(_k: Ctx, p: TablePtr, v: number): Program<number> {
+  return (yield { op: 'xchg', addr: p.addr, width: 2, value: v, check: check(p) }) as number;
+}
+
+/** cmpxchg on a whole entry (ptep_set_access_flags' loop, pmdp_test_and_clear_young): stores
+ * `v` only if the entry is `old`, in one atomic step; returns the value found. */
+export function* cmpxchg_entry(_k: Ctx, p: TablePtr, old: number, v: number): Program<number> {
+  return (yield { op: 'cmpxchg', addr: p.addr, width: 2, expected: old, value: v, check: check(p) }) as number;
 }
 
 /** The architectures' default accessors (64-bit entries read and written whole): one load. */

@@ -26,10 +26,16 @@ function violationCursor(t: UiTrace): number | null {
   return Math.min(t.violation.step + 1, t.steps.length);
 }
 
-function StepCell(props: { s: UiStep }) {
+/** `starts`: the step is the first of the next path of its CPU's sequence. */
+function StepCell(props: { s: UiStep; starts: boolean }) {
   const s = props.s;
   return (
     <div class="cell">
+      {props.starts && (
+        <div class="path-start" data-testid="path-start">
+          ▶ {s.path}
+        </div>
+      )}
       <div class="fn" title={s.stack.join(' › ')}>
         {s.fn}
       </div>
@@ -47,6 +53,14 @@ function Steps(props: { t: UiTrace; cursor: number; go: (n: number) => void; vCu
   const { t, cursor, go, vCursor } = props;
   const cur = useRef<HTMLTableRowElement>(null);
   useEffect(() => cur.current?.scrollIntoView({ block: 'nearest' }), [cursor]);
+  const starts = useMemo(() => {
+    const last = new Map<number, string>();
+    return t.steps.map((s) => {
+      const first = !!s.path && last.get(s.thread) !== s.path;
+      if (s.path) last.set(s.thread, s.path);
+      return first;
+    });
+  }, [t]);
   return (
     <div class="steps-wrap">
       <table class="steps" data-testid="steps">
@@ -75,7 +89,7 @@ function Steps(props: { t: UiTrace; cursor: number; go: (n: number) => void; vCu
                 <td class="num">{n}</td>
                 {t.columns.map((c) => (
                   <td key={c.key} data-col={c.key} class={c.kind}>
-                    {c.key === s.col && <StepCell s={s} />}
+                    {c.key === s.col && <StepCell s={s} starts={starts[i]} />}
                   </td>
                 ))}
               </tr>

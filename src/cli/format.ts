@@ -1,6 +1,6 @@
 /** Text output of the CLI: the verdict table. */
 import type { CheckResult } from '../explore/check.js';
-import { type Counterexample, type TableOptions, tableRows } from '../explore/trace.js';
+import { type Counterexample, GLUE, type TableOptions, preemptionCount, tableRows } from '../explore/trace.js';
 
 export function verdictTable(results: CheckResult[], questions: Map<string, string>): string {
   const header = ['id', 'verdict', 'expect', 'property', 'race', 'executions', 'time'];
@@ -30,7 +30,7 @@ export function verdictTable(results: CheckResult[], questions: Map<string, stri
   return out.join('\n');
 }
 
-export const preemptionCount = (n: number): string => `${n} preemption${n === 1 ? '' : 's'}`;
+export { preemptionCount };
 
 /** What the verdict rests on: a counterexample's preemptions, or a proof's conflicting pairs
  * run in both orders (of those seen). */
@@ -43,9 +43,12 @@ export function raceCell(r: CheckResult): string {
 /** The counterexample as a Markdown table (issues, reviews): one column per CPU. */
 export function markdownTable(cx: Counterexample, opts: TableOptions = {}): string {
   const { cols, rows } = tableRows(cx, opts);
-  const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/</g, '&lt;');
+  // GFM: a '|' is escaped even in a code span inside a table; nothing else is (an entity there
+  // would show as typed), while plain text also escapes what HTML would take for a tag
+  const code = (s: string) => '`' + s.trim().replaceAll(GLUE, ' ').replace(/\|/g, '\\|') + '`';
+  const text = (s: string) => s.replace(/\|/g, '\\|').replace(/</g, '&lt;');
   const out = [`| ${cols.join(' | ')} |`, `|${cols.map(() => ' --- ').join('|')}|`];
-  for (const r of rows) out.push(`| ${cols.map((_, i) => (i === r.col ? '`' + esc(r.text.trim()) + '`' : '')).join(' | ')} |`);
-  out.push('', `**${cx.violation.property}**: ${esc(cx.violation.message)}`);
+  for (const r of rows) out.push(`| ${cols.map((_, i) => (i === r.col ? code(r.text) : '')).join(' | ')} |`);
+  out.push('', `**${cx.violation.property}**: ${text(cx.violation.message)}`);
   return out.join('\n');
 }

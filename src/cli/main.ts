@@ -8,6 +8,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { CheckOptions, CheckResult } from '../explore/check.js';
 import { replay } from '../explore/runtime.js';
 import { SoloViolation } from '../explore/solo.js';
+import { commitMessage } from '../explore/commit.js';
 import { type Counterexample, renderTable } from '../explore/trace.js';
 import { kernelRangeWarning } from '../kernel/arch/arch.js';
 import { ARCHES, archByName } from '../kernel/arch/index.js';
@@ -144,29 +145,16 @@ function summary(r: CheckResult, s: Scenario): string {
   return lines.join('\n');
 }
 
-function render(cx: Counterexample, format: string, head: string, full?: boolean): string {
+/** A counterexample in one of the formats, under what was checked: the question, and the
+ * table's header (the id, its configuration, the preemptions and steps). The commit format
+ * rebuilds the scenario to find the races that decide the violation. */
+function render(cx: Counterexample, format: string, s: Scenario, full?: boolean): string {
   if (format === 'json') return JSON.stringify(cx, null, 2);
-  const header = `${head}\n${cx.preemptions >= 0 ? preemptionCount(cx.preemptions) : 'not minimized (preemptions not counted)'}, ${cx.steps.length} steps`;
-  if (format === 'markdown') return `${header.split('\n').map((l) => (l ? `> ${l}` : '')).join('\n')}\n\n${markdownTable(cx, { full })}`;
-  return `${header}\n\n${renderTable(cx, { width: format === 'commit' ? 72 : 120, full })}`;
-}
-
-function wrapText(text: string, width: number): string {
-  const out: string[] = [];
-  let line = '';
-  for (const w of text.split(/\s+/)) {
-    if (line && line.length + 1 + w.length > width) {
-      out.push(line);
-      line = w;
-    } else line = line ? `${line} ${w}` : w;
-  }
-  out.push(line);
-  return out.join('\n');
-}
-
-function header(s: Scenario, format: string): string {
-  const text = `${s.question}\n${s.id} (${configLine(s)})`;
-  return format === 'commit' ? text.split('\n').map((l) => wrapText(l, 72)).join('\n') : text;
+  const title = `${s.id} (${configLine(s)})`;
+  if (format === 'commit') return commitMessage(cx, { width: 72, title, world: () => s.build(s.config) });
+  const counted = `${title}: ${cx.preemptions >= 0 ? preemptionCount(cx.preemptions) : 'not minimized (preemptions not counted)'}, ${cx.steps.length} steps`;
+  if (format === 'markdown') return `> ${s.question}\n\n**${counted}**\n\n${markdownTable(cx, { full })}`;
+  return `${s.question}\n\n${counted}\n${renderTable(cx, { width: 120, full })}`;
 }
 
 const FORMATS = ['table', 'commit', 'markdown', 'json'];
@@ -299,7 +287,7 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
     else {
       say(summary(r, scenario));
       if (one.trace) {
-        if (interrupted) say('\n' + render(one.trace, 'table', header(scenario, 'table')));
+        if (interrupted) say('\n' + render(one.trace, 'table', scenario));
         else if (o.saveTrace) say(`  trace written to ${o.saveTrace} (mmrace replay ${o.saveTrace})`);
         else say(`  mmrace explain ${target}${o.arch ? ` --arch ${o.arch}` : ''}${o.kernel ? ` --kernel ${o.kernel}` : ''}${o.patch?.length ? ` --patch ${o.patch.join(',')}` : ''} prints it`);
       }
@@ -332,7 +320,7 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
     if (/\.json$/i.test(target)) {
       const t = readTrace(target);
       const { scenario } = traceJob(t);
-      say(render(t, o.format, header(scenario, o.format), o.full));
+      say(render(t, o.format, scenario, o.full));
       state.code = 1;
       return;
     }
@@ -353,7 +341,7 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
       state.code = exitCode(r);
       return;
     }
-    say(render(one.trace, o.format, header(scenario, o.format), o.full));
+    say(render(one.trace, o.format, scenario, o.full));
     state.code = exitCode(r);
   });
 
@@ -384,7 +372,7 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
         say(JSON.stringify({ id: t.id, replayed: true, reproduced: same, violation: exec.violation, steps: exec.trace.length, trace: o.format === 'json' ? cx : undefined }, null, 2));
       else if (same) {
         say(`${t.id}: replayed ${t.schedule.length} steps: ${t.violation.property} reproduced\n`);
-        say(render(cx, o.format, header(scenario, o.format), o.full));
+        say(render(cx, o.format, scenario, o.full));
       } else
         say(
           `${t.id}: replayed ${t.schedule.length} steps but got ${exec.violation ? `${exec.violation.property}: ${exec.violation.message}` : 'no violation'}; the trace recorded ${t.violation.property}: ${t.violation.message}`,

@@ -2,11 +2,22 @@
 import type { CheckResult } from '../explore/check.js';
 import { type Counterexample, GLUE, type TableOptions, preemptionCount, tableRows } from '../explore/trace.js';
 
-export function verdictTable(results: CheckResult[], questions: Map<string, string>): string {
-  const header = ['id', 'verdict', 'expect', 'property', 'race', 'executions', 'time'];
+/** A row compared with its expectation. A row whose search was interrupted has no verdict to
+ * compare (one interrupted while minimizing has its violation, and is compared). */
+export function rowOutcome(r: CheckResult): 'as expected' | 'differs' | 'interrupted' {
+  if (r.interrupted && r.verdict === 'unknown') return 'interrupted';
+  return r.verdict === r.expect ? 'as expected' : 'differs';
+}
+
+/**
+ * The verdict table of check --all. `overrides` (e.g. '--kernel v6.1') says the rows ran on
+ * another configuration than their own: their expectations are shown as theirs, not compared.
+ */
+export function verdictTable(results: CheckResult[], questions: Map<string, string>, overrides?: string): string {
+  const header = ['id', 'verdict', overrides ? 'expect (own config)' : 'expect', 'property', 'race', 'executions', 'time'];
   const rows = results.map((r) => [
     r.id,
-    r.verdict + (r.verdict !== r.expect ? '  (!)' : ''),
+    rowOutcome(r) === 'interrupted' ? 'interrupted' : r.verdict + (!overrides && rowOutcome(r) === 'differs' ? '  (!)' : ''),
     r.expect,
     r.property ?? '-',
     raceCell(r),
@@ -25,8 +36,14 @@ export function verdictTable(results: CheckResult[], questions: Map<string, stri
     }
     out.push(fmt(rows[i]));
   }
-  const mismatched = results.filter((r) => r.verdict !== r.expect).length;
-  out.push('', `${results.length} rows, ${results.length - mismatched} as kernel history says, ${mismatched} differ`);
+  const count = (o: ReturnType<typeof rowOutcome>) => results.filter((r) => rowOutcome(r) === o).length;
+  const interrupted = count('interrupted') ? `, ${count('interrupted')} interrupted` : '';
+  if (overrides) {
+    const by = (v: string) => results.filter((r) => rowOutcome(r) !== 'interrupted' && r.verdict === v).length;
+    const verdicts = ['violated', 'verified', 'vacuous', 'unknown'].filter((v) => by(v)).map((v) => `${by(v)} ${v}`).join(', ');
+    out.push('', `${results.length} rows with ${overrides}: ${verdicts || 'none finished'}${interrupted}`);
+    out.push('(each row\'s expectation is for its own configuration, without the overrides: not compared)');
+  } else out.push('', `${results.length} rows, ${count('as expected')} as kernel history says, ${count('differs')} differ${interrupted}`);
   return out.join('\n');
 }
 

@@ -189,8 +189,9 @@ export function commitMessage(cx: Counterexample, opts: CommitOptions = {}): str
   const head = wrap(propertyLine(cx.violation.property), width);
   const foot = wrap(`${cx.violation.property.toUpperCase()}: ${cx.violation.message}`, width);
   const pre = cx.preemptions >= 0 ? preemptionCount(cx.preemptions) : 'not minimized';
-  // the count of shown steps is known after the table, and its line is at most two long
-  const { lines, shown } = commitTable(cx, { ...opts, maxLines: (opts.maxLines ?? 30) - head.length - foot.length - 4 });
-  const about = wrap(`${opts.title ? `${opts.title}: ` : ''}${pre}; ${shown} of ${cx.steps.length} steps shown`, width);
-  return [...head, ...about, '', ...lines, '', ...foot].join('\n');
+  const about = (shown: number) => wrap(`${opts.title ? `${opts.title}: ` : ''}${pre}; ${shown} of ${cx.steps.length} steps shown`, width);
+  // the count of shown steps is known after the table: its line is measured with the widest count
+  const rest = head.length + about(cx.steps.length).length + foot.length + 2;
+  const { lines, shown } = commitTable(cx, { ...opts, maxLines: (opts.maxLines ?? 30) - rest });
+  return [...head, ...about(shown), '', ...lines, '', ...foot].join('\n');
 }

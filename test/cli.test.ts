@@ -81,6 +81,21 @@ test('list --paths / --patches / --arches: the registry a scenario file can name
   assert.match(run('list', '--arches').out, /^x86-64-invlpgb\s+kernels v6\.15\.\.\s+AMD INVLPGB/m);
 });
 
+test('list: the columns fit the longest id; --paths --patches lists both, under headings (one JSON object)', () => {
+  const lines = run('list').out.trimEnd().split('\n');
+  const longest = Math.max(...CATALOG.map((s) => s.id.length));
+  for (const l of lines) assert.equal(l.indexOf(' expect '), longest, `aligned: ${l}`);
+  const both = run('list', '--paths', '--patches');
+  assert.equal(both.status, 0);
+  assert.match(both.out, /^paths and layouts:\npath|^paths and layouts:\nlayout/m);
+  assert.match(both.out, /\n\npatches:\n.*\ngup-pmd-recheck\s+v6\.0\s+70cbc3cc78a9/s);
+  assert.match(both.out, /^path +gup_fast +\{addr, pages, flags\}$/m);
+  const j = JSON.parse(run('list', '--paths', '--patches', '--arches', '--json').out);
+  assert.deepEqual(Object.keys(j), ['paths', 'patches', 'arches']);
+  assert.deepEqual(j.paths, JSON.parse(run('list', '--paths', '--json').out));
+  assert.deepEqual(j.patches, JSON.parse(run('list', '--patches', '--json').out));
+});
+
 // --- check: catalog ids and files, exit codes ----------------------------------------------
 test('check: a profile paired with a kernel outside its range warns on stderr and in the JSON, and still checks', () => {
   const r = run('check', 'rcu-free/x86-64-invlpgb', '--kernel', 'v6.1');
@@ -164,7 +179,40 @@ test('--strategy random / pct: seeded, deterministic, never verified', () => {
   assert.ok(d.status === 1 || d.status === 2);
 });
 
+test('check with --kernel/--patch says the file\'s expect is for its own configuration', () => {
+  const r = run('check', EX('collapse.yaml'), '--patch', '+gup-pmd-recheck', '--max-executions', '5');
+  assert.match(r.out, /^collapse\/example: unknown {3}expected: violated for its own configuration \(not with --patch \+gup-pmd-recheck\)$/m);
+  assert.match(run('check', EX('collapse.yaml'), '--max-executions', '5').out, /^collapse\/example: unknown {3}expected: violated$/m);
+});
+
+test('check --shard i/N with more shards than work items warns, and still writes its shard', () => {
+  const r = run('check', 'collapse/x86-64-ipi-no-recheck', '--shard', '3/500');
+  assert.equal(r.status, 0, r.err);
+  assert.match(r.err, /^mmrace: warning: --shard 3\/500: the search splits into (\d+) work items, fewer than 500 shards: shards \d+ to 500 have nothing to run\n$/);
+  assert.equal(JSON.parse(r.out).format, 'mmrace-shard');
+  assert.equal(run('check', 'collapse/x86-64-ipi-no-recheck', '--shard', '1/2').err, '', 'no warning when every shard has items');
+});
+
 // --- traces: save, replay, explain ---------------------------------------------------------
+test('explain --format commit: collapse/arm64-no-recheck in 30 lines of 72 columns, the race inside GUP\'s IRQ-off section', () => {
+  const r = run('explain', 'collapse/arm64-no-recheck', '--format', 'commit');
+  assert.equal(r.status, 1, r.err);
+  const lines = r.out.trimEnd().split('\n');
+  assert.ok(lines.length <= 30, `${lines.length} lines`);
+  for (const l of lines) assert.ok(l.length <= 72, `72 columns: ${l}`);
+  assert.equal(lines[0], 'stale-reference: GUP returned a page no longer mapped at its address');
+  const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+  const [off, pmd, clear, on] = [at(/^gup_fast: irq_disable$/), at(/^ +load pmd\[1\] = 0x4027/), at(/ {30,}xchg pmd\[1\] 0x4027 -> 0x0$/), at(/^gup_fast: irq_enable/)];
+  assert.ok(off >= 0 && off < pmd && pmd < clear && clear < on, `IRQs off (line ${off}), pmd read (${pmd}), khugepaged's clear (${clear}), IRQs on (${on})`);
+});
+
+test('replay and explain refuse a trace of another version (exit 3)', () => {
+  const t = JSON.parse(run('explain', 'split/pte-mapped-arm64-no-folio-recheck', '--format', 'json', '--no-minimize').out);
+  bad(run('replay', file('v2.json', JSON.stringify({ ...t, version: 2 }))), /v2\.json: trace version 2 is not one this mmrace reads \(it reads version 1\)/);
+  bad(run('explain', file('v2.json', JSON.stringify({ ...t, version: 2 }))), /trace version 2 is not one/);
+  bad(run('replay', file('v0.json', JSON.stringify({ ...t, version: undefined }))), /v0\.json: trace version null is not one this mmrace reads/);
+});
+
 test('--save-trace writes a trace that replay reproduces and explain renders', () => {
   const trace = join(TMP, 'collapse-trace.json');
   const r = run('check', EX('collapse.yaml'), '--save-trace', trace);
@@ -181,9 +229,10 @@ test('--save-trace writes a trace that replay reproduces and explain renders', (
   const commit = run('explain', trace, '--format', 'commit');
   assert.equal(commit.status, 1);
   for (const line of commit.out.trimEnd().split('\n')) assert.ok(line.length <= 72, `72 columns: ${line}`);
-  assert.match(commit.out, /CPU 0\s+\| CPU 1/);
+  assert.match(commit.out, /^CPU 0 +CPU 1$/m);
   const md = run('explain', trace, '--format', 'markdown');
   assert.match(md.out, /^> Can GUP-fast/m);
+  assert.match(md.out, /^\*\*collapse\/example \(arm64, kernel v5\.19\): 2 preemptions, \d+ steps\*\*$/m, 'the preemptions in the table\'s header');
   assert.match(md.out, /^\| CPU 0 \| CPU 1 \|$/m);
   assert.match(md.out, /\*\*stale-reference\*\*/);
 });
@@ -225,6 +274,29 @@ test('ui takes a scenario file (through the same loader), and reports its errors
   bad(run('ui', file('ui-bad.yaml', GOOD('  - gup_fast: {addr: 0x4001}\n')), '--json'), /ui-bad\.yaml:5:22: cpus\[0\]\.gup_fast\.addr: 0x4001 is not page-aligned/);
 });
 
+test('ui: a truncated trace file is named; a busy port is refused before the scenario is read', async () => {
+  const t = run('explain', 'split/pte-mapped-arm64-no-folio-recheck', '--format', 'json', '--no-minimize').out;
+  const cut = file('cut.json', t.slice(0, t.length / 2));
+  bad(run('ui', cut, '--json'), /^mmrace: .*cut\.json: not JSON \(truncated\?\): /);
+  const { createServer } = await import('node:net');
+  const busy = createServer();
+  await new Promise<void>((ok) => busy.listen(0, '127.0.0.1', () => ok()));
+  const port = String((busy.address() as { port: number }).port);
+  try {
+    // the scenario file is bad too: the port is what is said, so it was looked at first
+    const r = await new Promise<{ status: number | null; err: string }>((ok) => {
+      const c = spawn(process.execPath, [MAIN, 'ui', file('ui-bad2.yaml', 'arch: [\n'), '--port', port], { cwd: TMP });
+      let err = '';
+      c.stderr.on('data', (d) => (err += d));
+      c.on('close', (status) => ok({ status, err }));
+    });
+    assert.equal(r.status, 3);
+    assert.match(r.err, new RegExp(`^mmrace: ui: port ${port} on 127\\.0\\.0\\.1 is in use: pick another with --port`));
+  } finally {
+    busy.close();
+  }
+});
+
 test('explain --json is the trace, like --format json', () => {
   const r = run('explain', 'split/pte-mapped-arm64-no-folio-recheck', '--json', '--no-minimize');
   assert.equal(r.status, 1);
@@ -260,7 +332,8 @@ test('explain: the table (120 columns) for a file, --full shows every step', () 
   assert.ok(width > 72 && width <= 120, `table width ${width}`);
   const full = run('explain', EX('split.yaml'), '--no-minimize', '--full');
   assert.ok(full.out.split('\n').length > t.out.split('\n').length, '--full shows more rows');
-  assert.doesNotMatch(full.out, /\(\d+ steps?\)/, 'nothing folded');
+  assert.match(t.out, /… \d+ internal steps? of .* folded/);
+  assert.doesNotMatch(full.out, /folded/, 'nothing folded');
 });
 
 function interrupt(args: string[], when: RegExp): Promise<{ code: number | null; out: string; err: string }> {
@@ -291,8 +364,23 @@ test('Ctrl-C stops the search cleanly and prints what it covered', async () => {
   assert.doesNotMatch(r.err, /\n\s+at /);
 });
 
+test('check --all: the bar names each row; minimization apart from the search; an interrupted row is interrupted, not a difference', async () => {
+  const p = runEnv({ MMRACE_PROGRESS_DELAY_MS: '0' }, 'check', 'collapse/arm64-no-recheck', '--progress');
+  const executions = Number(/(\d+) executions \(/.exec(p.out)![1]);
+  const shown = [...p.err.matchAll(/(\d+) executions \|/g)].map((m) => Number(m[1]));
+  assert.ok(shown.length > 0 && Math.max(...shown) <= executions, `the search's count (${shown.join(', ')}) is the search's (${executions})`);
+  assert.match(p.err, /minimizing: \d+ runs, \d+\/s/);
+  // row 2 (verified) never ends under random sampling: Ctrl-C lands in its search
+  const r = await interrupt(['check', '--all', '--strategy', 'random', '--max-executions', '100000000'], /\[2\/\d+\] collapse\/arm64-pmd-recheck .*\d+\/\d+ executions/);
+  assert.equal(r.code, 2, r.err);
+  assert.match(r.err, /^\[1\/\d+\] collapse\/arm64-no-recheck /m);
+  assert.match(r.out, /^collapse\/arm64-pmd-recheck +interrupted +verified /m);
+  assert.match(r.out, /^2 rows, 1 as kernel history says, 0 differ, 1 interrupted$/m);
+  assert.match(r.out, /^interrupted: 1 of \d+ rows checked$/m);
+});
+
 test('Ctrl-C during minimization prints the best counterexample so far', async () => {
-  const r = await interrupt(['check', 'collapse/arm64-no-recheck'], /minimizing the counterexample/);
+  const r = await interrupt(['check', 'collapse/arm64-no-recheck'], /minimizing: \d+ runs/);
   assert.equal(r.code, 1, r.err);
   assert.match(r.out, /violated \(stale-reference\)/);
   assert.match(r.out, /the best found before the interrupt/);

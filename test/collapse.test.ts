@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { check } from '../src/explore/check.js';
 import { replay } from '../src/explore/runtime.js';
+import { commitMessage } from '../src/explore/commit.js';
 import { renderTable } from '../src/explore/trace.js';
 import { collapse } from '../src/scenarios/collapse.js';
 import { entryPfn, leaf } from '../src/machine/mmu.js';
@@ -48,9 +49,11 @@ for (const s of collapse.filter((x) => x.expect === 'violated')) {
 }
 
 test('explain names the kernel functions of the race', () => {
-  const r = check(collapse.find((x) => x.id === 'collapse/arm64-no-recheck')!);
-  const table = renderTable(r.trace!, { width: 72 });
+  const s = collapse.find((x) => x.id === 'collapse/arm64-no-recheck')!;
+  const r = check(s);
+  const table = renderTable(r.trace!);
   for (const fn of ['gup_fast_pte_range', 'try_get_folio', 'pmdp_collapse_flush', '__collapse_huge_page_isolate', '__collapse_huge_page_copy', 'STALE-REFERENCE'])
     assert.ok(table.includes(fn), `table mentions ${fn}`);
-  for (const line of table.split('\n')) assert.ok(line.length <= 72, `commit format fits 72 columns: ${line}`);
+  const commit = commitMessage(r.trace!, { world: () => s.build(s.config) }).split('\n');
+  for (const line of commit) assert.ok(line.length <= 72, `the commit format fits 72 columns: ${line}`);
 });

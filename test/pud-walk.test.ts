@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { check } from '../src/explore/check.js';
 import { explore } from '../src/explore/dpor.js';
 import { Execution, replay } from '../src/explore/runtime.js';
+import { commitMessage } from '../src/explore/commit.js';
 import { renderTable } from '../src/explore/trace.js';
 import { entryPfn, leaf } from '../src/machine/mmu.js';
 import { pud_devmap } from '../src/kernel/mm/huge_memory.js';
@@ -99,11 +100,13 @@ test('the 2020 walker\'s *pud loads in order: pud_none, the split macro (2), the
 });
 
 test('explain names the kernel functions of the race', () => {
-  const r = check(byId('pud-walk/rereads'));
-  const table = renderTable(r.trace!, { width: 72 });
+  const s = byId('pud-walk/rereads');
+  const r = check(s);
+  const table = renderTable(r.trace!);
   for (const fn of ['walk_pud_range', 'split_huge_pud', 'pudp_huge_clear_flush', '__handle_mm_fault', 'insert_pfn_pud', 'walk_pmd_range', 'PT-UAF'])
     assert.ok(table.includes(fn), `table mentions ${fn}`);
-  for (const line of table.split('\n')) assert.ok(line.length <= 72, `commit format fits 72 columns: ${line}`);
+  const commit = commitMessage(r.trace!, { world: () => s.build(s.config) }).split('\n');
+  for (const line of commit) assert.ok(line.length <= 72, `the commit format fits 72 columns: ${line}`);
 });
 
 test('pud-walk/rfc-hmm-zap: after the zap, pud_trans_huge_lock finds no huge pud, the callback returns before its recheck, and the READ_ONCE after split_huge_pud sees the refault', () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { check } from '../src/explore/check.js';
 import { replay } from '../src/explore/runtime.js';
+import { commitMessage } from '../src/explore/commit.js';
 import { renderTable } from '../src/explore/trace.js';
 import { rcuFree } from '../src/scenarios/rcu-free.js';
 
@@ -91,11 +92,13 @@ test('rcu-free/arm64-rcu-no-entry-recheck: without the rechecks the reference on
 });
 
 test('explain names the kernel functions of the rcu-free race and fits a commit message', () => {
-  const r = check(byId('arm64-no-rcu-table-free'));
-  const table = renderTable(r.trace!, { width: 72 });
+  const s = byId('arm64-no-rcu-table-free');
+  const r = check(s);
+  const table = renderTable(r.trace!);
   for (const fn of ['gup_fast_pmd_range', 'free_pte_range', '__flush_tlb_range', 'free_frozen_pages', 'PT-UAF'])
     assert.ok(table.includes(fn), `table mentions ${fn}`);
-  for (const line of table.split('\n')) assert.ok(line.length <= 72, `fits 72 columns: ${line}`);
+  const commit = commitMessage(r.trace!, { world: () => s.build(s.config) }).split('\n');
+  for (const line of commit) assert.ok(line.length <= 72, `the commit format fits 72 columns: ${line}`);
 });
 
 test('rcu-free/pt-reclaim-fault: without the pmd recheck in pte_offset_map_lock the fault maps its page into the table MADV_DONTNEED freed', () => {

@@ -93,31 +93,52 @@ class Pool {
   }
 }
 
-class Progress {
+/**
+ * The bar of one run: per row (check --all numbers them, [3/56]) its name, the executions its
+ * search explored at that row's own rate, and then, apart from them, the runs of the
+ * counterexample's minimization at theirs.
+ */
+export class Progress {
   private bar: cliProgress.SingleBar | null = null;
-  private readonly t0 = Date.now();
+  private readonly t0: number;
+  private row = { label: '', t0: 0, explored: 0, rate: 0, minimizeT0: 0 };
 
   constructor(
     private readonly show: boolean,
     private readonly total: number,
     private readonly stream: NodeJS.WritableStream,
-  ) {}
+    private readonly rows = 1,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.t0 = this.row.t0 = now();
+  }
+
+  /** A new row (0-based index) starts: its own counts and rate. */
+  startRow(index: number): void {
+    this.stop();
+    this.row = { label: this.rows > 1 ? `[${index + 1}/${this.rows}] ` : '', t0: this.now(), explored: 0, rate: 0, minimizeT0: 0 };
+  }
 
   update(m: Extract<WorkerMessage, { type: 'progress' }>): void {
-    const elapsed = (Date.now() - this.t0) / 1000;
-    if (!this.show || elapsed * 1000 < PROGRESS_DELAY_MS) return;
-    const payload = {
-      id: m.id,
-      phase: m.phase === 'minimize' ? 'minimizing the counterexample' : 'exploring',
-      rate: Math.round(m.executions / Math.max(elapsed, 0.001)),
-      elapsed: elapsed.toFixed(1),
-    };
-    if (this.bar) return void this.bar.update(m.executions, payload);
+    const now = this.now();
+    if (!this.show || now - this.t0 < PROGRESS_DELAY_MS) return;
+    const r = this.row;
+    const secs = (from: number) => Math.max(now - from, 1) / 1000;
+    let minimizing = '';
+    if (m.phase === 'explore') {
+      r.explored = m.executions;
+      r.rate = Math.round(m.executions / secs(r.t0));
+    } else {
+      r.minimizeT0 ||= now;
+      minimizing = ` | minimizing: ${m.executions} runs, ${Math.round(m.executions / secs(r.minimizeT0))}/s`;
+    }
+    const payload = { row: r.label, id: m.id, rate: r.rate, elapsed: secs(r.t0).toFixed(1), minimizing };
+    if (this.bar) return void this.bar.update(r.explored, payload);
     this.bar = new cliProgress.SingleBar(
       {
         format: this.total
-          ? '{id} {bar} {value}/{total} executions | {rate}/s | {elapsed} s | {phase}'
-          : '{id} {value} executions | {rate}/s | {elapsed} s | {phase}',
+          ? '{row}{id} {bar} {value}/{total} executions | {rate}/s | {elapsed} s{minimizing}'
+          : '{row}{id} {value} executions | {rate}/s | {elapsed} s{minimizing}',
         stream: this.stream as NodeJS.WriteStream,
         noTTYOutput: true,
         notTTYSchedule: 500,
@@ -127,7 +148,7 @@ class Progress {
       },
       cliProgress.Presets.shades_classic,
     );
-    this.bar.start(this.total, m.executions, payload);
+    this.bar.start(this.total, r.explored, payload);
   }
 
   stop(): void {
@@ -191,17 +212,17 @@ async function runJob(pool: Pool, index: number, job: Job, o: RunOptions, stop: 
   return pool.talk([[0, { type: 'report', index, job, options: o.check, explore, t0 }]], result);
 }
 
-function progress(opts: RunOptions): Progress {
+function progress(opts: RunOptions, rows = 1): Progress {
   const stream = opts.stream ?? process.stderr;
   const show = opts.progress ?? (!opts.json && (stream as { isTTY?: boolean }).isTTY === true);
-  return new Progress(show, opts.check.maxExecutions ?? 0, stream);
+  return new Progress(show, opts.check.maxExecutions ?? 0, stream, rows);
 }
 
 export async function runJobs(jobs: Job[], opts: RunOptions): Promise<RunOutcome> {
   const flag = new SharedArrayBuffer(4);
   const stop = new Int32Array(flag);
   const pool = new Pool(opts.jobs ?? 1, flag);
-  const bar = progress(opts);
+  const bar = progress(opts, jobs.length);
   let interrupted = false;
   const onSigint = () => {
     if (interrupted) process.exit(130);
@@ -215,6 +236,7 @@ export async function runJobs(jobs: Job[], opts: RunOptions): Promise<RunOutcome
   try {
     for (const [i, job] of jobs.entries()) {
       if (interrupted) break;
+      bar.startRow(i);
       const m = await runJob(pool, i, job, opts, stop, bar);
       bar.stop();
       results.push({ result: m.result, trace: m.trace });

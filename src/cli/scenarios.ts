@@ -131,6 +131,9 @@ export function readTrace(file: string): TraceFile {
     const i = r.error.issues[0];
     throw new InputError(`${file}: not an mmrace trace: ${i.path.join('.') || '(top level)'}: ${i.message}`);
   }
+  // a later format may mean something else by the same fields: refused, not guessed at
+  const version = (raw as { version?: unknown }).version;
+  if (version !== 1) throw new InputError(`${file}: trace version ${JSON.stringify(version ?? null)} is not one this mmrace reads (it reads version 1)`);
   return raw as TraceFile;
 }
 

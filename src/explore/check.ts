@@ -38,7 +38,8 @@ export interface CheckOptions {
   depth?: number;
   /** polled between executions: true stops the search (and minimization) where it is */
   shouldStop?(): boolean;
-  /** progress callback: executions so far, and the phase */
+  /** progress callback: the phase, and its own count so far (executions explored, or the
+   * minimization's runs, from 0 when it starts) */
   onProgress?(executions: number, phase: 'explore' | 'minimize'): void;
 }
 
@@ -104,7 +105,7 @@ export function report<C>(s: Checkable<C>, r: ExploreResult, opts: CheckOptions,
   const strategy = opts.strategy ?? 'dfs';
   let trace: Counterexample | null = null;
   if (r.found) {
-    opts.onProgress?.(r.executions, 'minimize');
+    opts.onProgress?.(0, 'minimize');
     // the time limit covers minimization too: past it, the best schedule found so far
     const deadline = opts.timeLimitMs === undefined ? undefined : t0 + opts.timeLimitMs;
     const m = opts.noMinimize

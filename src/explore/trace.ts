@@ -1,9 +1,12 @@
 /**
  * Counterexample traces and the CPU A / CPU B table kernel developers draw in their mails: one
- * column per CPU (interrupt context marked), time going down. Steps that touch a location
- * another thread also touches (with a write on one side) are the race and are shown one by
- * one; runs of other steps are folded into one line naming their function.
+ * column per CPU (interrupt context marked), time going down. Every step that matters to the
+ * race is shown (races.ts: conflicting accesses of different CPUs, IRQs, locks, IPIs, RCU, TLB
+ * flushes, allocation and free); runs of the other steps, pure internals of one CPU's path, are
+ * folded into one line that says how many steps of which functions it holds.
  */
+import { pageFlagNames } from '../kernel/mm/mm_types.js';
+import { SYNC_OPS, conflictingSteps } from './races.js';
 import type { StepRecord, ViolationInfo, World } from './runtime.js';
 
 export interface Counterexample {
@@ -35,15 +38,39 @@ interface Row {
   text: string;
 }
 
+export const preemptionCount = (n: number): string => `${n} preemption${n === 1 ? '' : 's'}`;
+
+const PAGE_FLAGS = /->flags$/;
+
 function value(target: string, v: unknown): string {
-  if (typeof v === 'number') return /^(pgd|p4d|pud|pmd|pte)\[/.test(target) ? '0x' + v.toString(16) : String(v);
+  if (typeof v !== 'number') return String(v);
+  if (/^(pgd|p4d|pud|pmd|pte)\[/.test(target)) return '0x' + v.toString(16);
+  if (PAGE_FLAGS.test(target)) return pageFlagNames(v);
   return String(v);
 }
 
-function describe(s: StepRecord): string {
-  const parts = [s.op, s.target].filter(Boolean).join(' ');
-  let out = parts;
-  if (s.read !== undefined && s.wrote !== undefined) out += ` ${value(s.target, s.read)} -> ${value(s.target, s.wrote)}`;
+/** A flags word's change: the bits set (+name) and cleared (-name). */
+function flagChange(before: number, after: number): string {
+  const set = after & ~before;
+  const cleared = before & ~after;
+  const parts = [...(set ? pageFlagNames(set).split('|').map((n) => '+' + n) : []), ...(cleared ? pageFlagNames(cleared).split('|').map((n) => '-' + n) : [])];
+  return parts.length ? parts.join(' ') : `${pageFlagNames(before)} (unchanged)`;
+}
+
+/** Joins the words of a name that wrap() must not break apart ('page 1->flags'). */
+export const GLUE = '\u00a0';
+
+/**
+ * A step as text: `op target = read`, `:= wrote`, or `read -> wrote` (page flags by name, a
+ * flags update as the bits it changes). `short` leaves out the table frame of an entry; `glue`
+ * keeps the target's words together for wrap().
+ */
+export function describe(s: StepRecord, o: { short?: boolean; glue?: boolean } = {}): string {
+  let target = o.short ? s.target.replace(/ \(table \d+\)$/, '') : s.target;
+  if (o.glue) target = target.replace(/ /g, GLUE);
+  let out = [s.op, target].filter(Boolean).join(' ');
+  if (s.read !== undefined && s.wrote !== undefined)
+    out += PAGE_FLAGS.test(s.target) && typeof s.read === 'number' && typeof s.wrote === 'number' ? ` ${flagChange(s.read, s.wrote)}` : ` ${value(s.target, s.read)} -> ${value(s.target, s.wrote)}`;
   else if (s.read !== undefined) out += ` = ${value(s.target, s.read)}`;
   else if (s.wrote !== undefined) out += ` := ${value(s.target, s.wrote)}`;
   return out;
@@ -74,19 +101,24 @@ function columnOf(s: StepRecord, cols: string[]): number {
   return i;
 }
 
+/** Whether a step stays on its own line: everything but the pure internals of one CPU. */
+export function mattersToRace(s: StepRecord, i: number, conflicting: Set<number>, cx: Counterexample): boolean {
+  return s.index === cx.violation.step || s.notes.length > 0 || SYNC_OPS.has(s.op) || conflicting.has(i);
+}
+
 export function tableRows(cx: Counterexample, opts: TableOptions = {}): { cols: string[]; rows: Row[] } {
-  const racing = racingLocations(cx.steps);
+  const conflicting = conflictingSteps(cx.steps);
   const cols: string[] = [];
   for (const s of cx.steps) columnOf(s, cols);
   cols.sort();
   const rows: Row[] = [];
   let folded: { col: number; thread: number; fns: string[]; n: number } | null = null;
   const flush = () => {
-    if (folded) rows.push({ col: folded.col, text: `${folded.fns.join(', ')} (${folded.n} step${folded.n > 1 ? 's' : ''})` });
+    if (folded) rows.push({ col: folded.col, text: `… ${folded.n} internal step${folded.n > 1 ? 's' : ''} of ${folded.fns.join(', ')} folded` });
     folded = null;
   };
   const pathOf = new Map<number, string>();
-  for (const s of cx.steps) {
+  cx.steps.forEach((s, i) => {
     const col = columnOf(s, cols);
     if (s.path && pathOf.get(s.thread) !== s.path) {
       // the first step of the next path of the CPU's sequence
@@ -95,8 +127,7 @@ export function tableRows(cx: Counterexample, opts: TableOptions = {}): { cols: 
       pathOf.set(s.thread, s.path);
     }
     const irq = s.kind === 'irq' ? '[irq] ' : '';
-    const shown = opts.full || s.index === cx.violation.step || s.notes.length > 0 || (s.locs && [...s.locs.r, ...s.locs.w].some((l) => racing.has(l)));
-    if (!shown) {
+    if (!opts.full && !mattersToRace(s, i, conflicting, cx)) {
       if (!folded || folded.thread !== s.thread) {
         flush();
         folded = { col, thread: s.thread, fns: [], n: 0 };
@@ -104,27 +135,40 @@ export function tableRows(cx: Counterexample, opts: TableOptions = {}): { cols: 
       const f = folded as { fns: string[]; n: number };
       if (!f.fns.includes(irq + s.fn)) f.fns.push(irq + s.fn);
       f.n++;
-      continue;
+      return;
     }
     flush();
-    rows.push({ col, text: `${irq}${s.fn}: ${describe(s)}` });
+    rows.push({ col, text: `${irq}${s.fn}: ${describe(s, { glue: true })}` });
     for (const n of s.notes) rows.push({ col, text: `  <-- ${n}` });
-  }
+  });
   flush();
   return { cols, rows };
 }
 
-function wrap(text: string, width: number): string[] {
+/**
+ * Lines of at most `width` columns, broken between words (or after a '|' of a flag list), never
+ * inside one nor inside a name glued with GLUE: a word longer than the width gets a line of its own and overflows it. Lines
+ * after the first are indented two more than the text's own indent.
+ */
+export function wrap(text: string, width: number): string[] {
+  const indent = /^ */.exec(text)![0];
+  const pieces: Array<{ text: string; glued: boolean }> = [];
+  for (const word of text.trim().split(/ +/))
+    word.split(/(?<=\|)/).forEach((p, i) => pieces.push({ text: p, glued: i > 0 }));
   const out: string[] = [];
-  let rest = text;
-  while (rest.length > width) {
-    let cut = rest.lastIndexOf(' ', width);
-    if (cut <= width / 3) cut = width;
-    out.push(rest.slice(0, cut));
-    rest = '  ' + rest.slice(cut).trimStart();
+  let line = indent;
+  let empty = true;
+  for (const p of pieces) {
+    const joined = empty ? line + p.text : line + (p.glued ? '' : ' ') + p.text;
+    if (empty || joined.length <= width) line = joined;
+    else {
+      out.push(line);
+      line = `${indent}  ${p.text}`;
+    }
+    empty = false;
   }
-  out.push(rest);
-  return out;
+  out.push(line);
+  return out.map((l) => l.replaceAll(GLUE, ' '));
 }
 
 /** The table as text: `width` columns in all (72 for a commit message). */

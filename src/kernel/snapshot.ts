@@ -7,7 +7,7 @@
 import type { Machine } from '../machine/machine.js';
 import { LEVEL_NAMES, PAGE_SIZE, PGD, PTE, entryPfn, leaf, present } from '../machine/mmu.js';
 import type { GupRecord, Kernel } from './kernel.js';
-import { PG_anon_exclusive, PG_dirty, PG_head, PG_reclaim, PG_locked, PG_lru, PG_referenced, PG_swapcache, PG_uptodate } from './mm/mm_types.js';
+import { PAGE_FLAG_NAMES } from './mm/mm_types.js';
 
 export type EntryKind = 'table' | 'leaf' | 'nonpresent';
 
@@ -103,19 +103,6 @@ export interface Snapshot {
   /** references GUP returned to its callers */
   gup: GupRecord[];
 }
-
-/** Names of the struct page flag bits the model uses. */
-export const PAGE_FLAG_NAMES: Array<[number, string]> = [
-  [PG_locked, 'locked'],
-  [PG_referenced, 'referenced'],
-  [PG_uptodate, 'uptodate'],
-  [PG_dirty, 'dirty'],
-  [PG_lru, 'lru'],
-  [PG_head, 'head'],
-  [PG_reclaim, 'reclaim'],
-  [PG_swapcache, 'swapcache'],
-  [PG_anon_exclusive, 'anon_exclusive'],
-];
 
 export function flagNames(flags: number): string[] {
   return PAGE_FLAG_NAMES.filter(([bit]) => flags & bit).map(([, n]) => n);

@@ -154,7 +154,13 @@ function traceFromCounterexample(cx: Counterexample, label: string): { trace: Ui
 
 /** A trace file: `explain --format json` (a counterexample) or `check <id> --json` (a result). */
 export function bundleFromFile(path: string): UiBundle {
-  const data: unknown = JSON.parse(readFileSync(path, 'utf8'));
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new Error(`${path}: ${e.code ? `cannot read the trace file (${e.code})` : `not JSON (truncated?): ${e.message}`}`);
+  }
   const traces: UiTrace[] = [];
   let id = '';
   let scenario: Scenario | undefined;

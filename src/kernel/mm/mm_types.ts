@@ -20,6 +20,27 @@ export const PG_reclaim = 1 << 7;
 export const PG_swapcache = 1 << 10;
 export const PG_anon_exclusive = 1 << 11;
 
+/** The page flags by name, as the kernel prints them (%pGp: 'uptodate|lru'), for traces. */
+export const PAGE_FLAG_NAMES: ReadonlyArray<[number, string]> = [
+  [PG_locked, 'locked'],
+  [PG_referenced, 'referenced'],
+  [PG_uptodate, 'uptodate'],
+  [PG_dirty, 'dirty'],
+  [PG_lru, 'lru'],
+  [PG_head, 'head'],
+  [PG_reclaim, 'reclaim'],
+  [PG_swapcache, 'swapcache'],
+  [PG_anon_exclusive, 'anon_exclusive'],
+];
+
+/** A page flags word by name ('uptodate|lru'; '0' for none; unknown bits in hex). */
+export function pageFlagNames(flags: number): string {
+  const names = PAGE_FLAG_NAMES.filter(([bit]) => flags & bit).map(([, n]) => n);
+  const rest = PAGE_FLAG_NAMES.reduce((f, [bit]) => f & ~bit, flags);
+  if (rest) names.push('0x' + rest.toString(16));
+  return names.length ? names.join('|') : '0';
+}
+
 /** Word offsets of struct page fields. */
 export const PAGE = {
   flags: 0,

@@ -89,7 +89,7 @@ test('list: the columns fit the longest id; --paths --patches lists both, under 
   assert.equal(both.status, 0);
   assert.match(both.out, /^paths and layouts:\npath|^paths and layouts:\nlayout/m);
   assert.match(both.out, /\n\npatches:\n.*\ngup-pmd-recheck\s+v6\.0\s+70cbc3cc78a9/s);
-  assert.match(both.out, /^path +gup_fast +\{addr, pages, flags\}$/m);
+  assert.match(both.out, /^path +gup_fast +\{addr, pages = 1, flags = \[FOLL_PIN, FOLL_WRITE\]\}  \(process\)$/m);
   const j = JSON.parse(run('list', '--paths', '--patches', '--arches', '--json').out);
   assert.deepEqual(Object.keys(j), ['paths', 'patches', 'arches']);
   assert.deepEqual(j.paths, JSON.parse(run('list', '--paths', '--json').out));

@@ -24,7 +24,6 @@ test('MP: once is Sometimes, wmb+rmb Never', () => {
   });
   assert.ok(states(mp(false)).includes(JSON.stringify([{}, { a: 1, b: 0 }])));
   assert.ok(!states(mp(true)).includes(JSON.stringify([{}, { a: 1, b: 0 }])));
-  console.log(states(mp(false)), enumerate(mp(false)).executions, enumerate(mp(true)).rejected);
 });
 
 test('LB: plain once Sometimes; with ctrl+data deps Never', () => {
